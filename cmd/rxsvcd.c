@@ -1,0 +1,474 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rxsvcd - the rxsvc daemon: on every endpoint it listens on it serves
+ * the echo service (service ID 1: the reply is exactly the request).
+ * Unknown service IDs are answered with ABORT RX_INVALID_OPERATION by the
+ * engine, as OpenAFS does.  On SIGTERM or SIGINT it stops taking new
+ * calls, lets the calls in flight finish (bounded), and exits 0.
+ *
+ * Calls are driven by a small pool of worker threads: the engine's
+ * notify_rx callback queues a call's context; a worker drains what has
+ * arrived without blocking, and once the whole request is in, sends the
+ * reply.  Each context is charged as a preallocated call whose user call
+ * ID is the context's address.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "config.h"
+#include "cmd/common.h"
+
+#define MAX_LISTEN     8
+#define ECHO_SERVICE   1
+
+enum ctx_phase { PH_RECV, PH_SEND, PH_WAIT_DONE };
+
+struct ctx {
+	struct ctx *next;          /* work queue */
+	bool queued;               /* [qlock] on the work queue */
+	bool running;              /* [qlock] a worker has it */
+	bool again;                /* [qlock] notified while running */
+	struct rxsvc_sock *sock;
+	struct rxsvc_call *call;   /* set by the new-call notification */
+	enum ctx_phase phase;
+	uint8_t *buf;
+	size_t len, cap;
+	struct timespec t0;
+};
+
+static struct {
+	struct rxsvc_sock *socks[MAX_LISTEN];
+	unsigned int nsocks;
+	unsigned int backlog;
+	unsigned int max_calls;
+	uint64_t max_echo;
+	unsigned int nthreads;
+	int verbose;
+	atomic_bool stopping;
+	atomic_int active;         /* calls taken and not yet ended */
+
+	pthread_mutex_t qlock;
+	pthread_cond_t qcond;
+	struct ctx *qhead, *qtail;
+	bool quit;
+} d = {
+	.backlog = 32,
+	.max_calls = 1024,
+	.max_echo = 256u << 20,
+	.nthreads = 4,
+	.qlock = PTHREAD_MUTEX_INITIALIZER,
+	.qcond = PTHREAD_COND_INITIALIZER,
+};
+
+static void enqueue(struct ctx *c)
+{
+	pthread_mutex_lock(&d.qlock);
+	if (c->running) {
+		/* One worker per call: the one running it goes round again. */
+		c->again = true;
+	} else if (!c->queued) {
+		c->queued = true;
+		c->next = NULL;
+		if (d.qtail)
+			d.qtail->next = c;
+		else
+			d.qhead = c;
+		d.qtail = c;
+		pthread_cond_signal(&d.qcond);
+	}
+	pthread_mutex_unlock(&d.qlock);
+}
+
+/* Engine callbacks: on the I/O thread, must not block. */
+static void on_rx(struct rxsvc_sock *sock, struct rxsvc_call *call,
+		  unsigned long id)
+{
+	enqueue((struct ctx *)id);
+}
+
+static void on_new_call(struct rxsvc_sock *sock, struct rxsvc_call *call,
+			unsigned long id, void *arg)
+{
+	struct ctx *c = (struct ctx *)id;
+
+	c->call = call;
+	clock_gettime(CLOCK_MONOTONIC, &c->t0);
+	atomic_fetch_add(&d.active, 1);
+	enqueue(c);
+}
+
+static void on_discard(struct rxsvc_sock *sock, unsigned long id, void *arg)
+{
+	free((struct ctx *)id);
+}
+
+static int charge_one(struct rxsvc_sock *sock)
+{
+	struct ctx *c = calloc(1, sizeof(*c));
+	int ret;
+
+	if (!c)
+		return -ENOMEM;
+	c->sock = sock;
+	ret = rxsvc_sock_charge(sock, on_rx, (unsigned long)c);
+	if (ret < 0)
+		free(c);
+	return ret;
+}
+
+static void recharge(struct rxsvc_sock *sock)
+{
+	if (atomic_load(&d.stopping))
+		return;
+	while (rxsvc_sock_charged(sock) < d.backlog)
+		if (charge_one(sock) < 0)
+			break;
+}
+
+static void log_call(struct ctx *c, const char *what)
+{
+	struct rxsvc_srx peer;
+	struct timespec t1;
+	char addr[64], ab[64];
+	enum rxsvc_completion how;
+	double ms;
+
+	if (!d.verbose)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (double)(t1.tv_sec - c->t0.tv_sec) * 1e3 +
+	     (double)(t1.tv_nsec - c->t0.tv_nsec) / 1e6;
+	rxsvc_call_peer(c->call, &peer);
+	how = rxsvc_call_completion(c->call);
+	fprintf(stderr, "rxsvcd: call from %s service %u: %zu bytes, %s%s%s, %.1f ms%s%s\n",
+		rxsvc_srx_format(&peer, addr, sizeof(addr)),
+		rxsvc_call_service_id(c->call), c->len,
+		rxsvc_completion_name(how),
+		how == RXSVC_COMPLETE_REMOTELY_ABORTED ||
+				how == RXSVC_COMPLETE_LOCALLY_ABORTED ?
+			" " :
+			"",
+		how == RXSVC_COMPLETE_REMOTELY_ABORTED ||
+				how == RXSVC_COMPLETE_LOCALLY_ABORTED ?
+			abort_text(rxsvc_call_abort_code(c->call), ab,
+				   sizeof(ab)) :
+			"",
+		ms, what ? ", " : "", what ? what : "");
+}
+
+static void finish(struct ctx *c, const char *what)
+{
+	log_call(c, what);
+	rxsvc_call_end(c->call);
+	free(c->buf);
+	free(c);
+	atomic_fetch_sub(&d.active, 1);
+}
+
+/* Drain the request; returns true when it is complete. */
+static bool echo_recv(struct ctx *c)
+{
+	for (;;) {
+		unsigned int fl = RXSVC_RECV_NONBLOCK;
+		int32_t code;
+		int n;
+
+		if (c->cap - c->len < 65536) {
+			size_t ncap = c->cap ? c->cap * 2 : 65536;
+			uint8_t *nb;
+
+			if (ncap > d.max_echo + 65536)
+				ncap = d.max_echo + 65536;
+			if (ncap <= c->cap) {
+				/* Bigger than we are willing to hold. */
+				rxsvc_call_abort(c->call, RX_USER_ABORT,
+						 -EMSGSIZE, "echo too big");
+				c->phase = PH_WAIT_DONE;
+				return false;
+			}
+			nb = realloc(c->buf, ncap);
+			if (!nb) {
+				rxsvc_call_abort(c->call, RX_USER_ABORT,
+						 -ENOMEM, "no memory");
+				c->phase = PH_WAIT_DONE;
+				return false;
+			}
+			c->buf = nb;
+			c->cap = ncap;
+		}
+		n = rxsvc_call_recv(c->call, c->buf + c->len, c->cap - c->len,
+				    &fl, &code);
+		if (n == -EAGAIN)
+			return false;
+		if (n < 0) {
+			c->phase = PH_WAIT_DONE;
+			return false;
+		}
+		c->len += (size_t)n;
+		if (fl & RXSVC_RECV_END)
+			return true;
+	}
+}
+
+/* Returns true when the context is finished and freed. */
+static bool process(struct ctx *c)
+{
+	if (!c->call)
+		return false;
+	if (c->phase == PH_RECV) {
+		if (!echo_recv(c) && c->phase == PH_RECV)
+			return false;
+		if (c->phase == PH_RECV)
+			c->phase = PH_SEND;
+	}
+	if (c->phase == PH_SEND) {
+		struct iovec iov = { c->buf, c->len };
+		int n = rxsvc_call_send(c->call, &iov, 1, c->len, 0);
+
+		if (n < 0 && d.verbose)
+			fprintf(stderr, "rxsvcd: reply failed: %s\n",
+				strerror(-n));
+		free(c->buf);
+		c->buf = NULL;
+		c->cap = 0;
+		c->phase = PH_WAIT_DONE;
+	}
+	/* Keep the context until the peer has the reply (final ACK) or
+	 * the call failed: shutdown waits for exactly this. */
+	if (rxsvc_call_completion(c->call) != RXSVC_COMPLETE_NONE) {
+		finish(c, NULL);
+		return true;
+	}
+	return false;
+}
+
+static void *worker(void *arg)
+{
+	for (;;) {
+		struct ctx *c;
+
+		pthread_mutex_lock(&d.qlock);
+		while (!d.qhead && !d.quit)
+			pthread_cond_wait(&d.qcond, &d.qlock);
+		if (!d.qhead && d.quit) {
+			pthread_mutex_unlock(&d.qlock);
+			return NULL;
+		}
+		c = d.qhead;
+		d.qhead = c->next;
+		if (!d.qhead)
+			d.qtail = NULL;
+		c->queued = false;
+		c->running = true;
+		pthread_mutex_unlock(&d.qlock);
+		if (c->phase == PH_RECV && c->len == 0 && c->buf == NULL)
+			recharge(c->sock);
+		for (;;) {
+			if (process(c))
+				break; /* finished and freed */
+			pthread_mutex_lock(&d.qlock);
+			if (!c->again) {
+				c->running = false;
+				pthread_mutex_unlock(&d.qlock);
+				break;
+			}
+			c->again = false;
+			pthread_mutex_unlock(&d.qlock);
+		}
+	}
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: rxsvcd [--listen ADDR:PORT]... [options]\n"
+		"Serve the Rx echo service (service ID 1) on each endpoint.\n"
+		"  -l, --listen ADDR:PORT  endpoint (repeatable; default [::]:7009,\n"
+		"                          all IPv4 and IPv6 addresses)\n"
+		"      --port-file FILE    write the first endpoint's port to FILE\n"
+		"  -b, --backlog N         preallocated calls per endpoint (def. 32)\n"
+		"      --max-calls N       active service calls per endpoint (1024)\n"
+		"      --max-echo BYTES    largest request echoed (def. 256M)\n"
+		"  -t, --threads N         worker threads (def. 4)\n"
+		"      --no-debug          refuse rxdebug requests\n"
+		"  -v, --verbose           a line per call on stderr\n"
+		"  -h, --help, -V, --version\n");
+}
+
+static void parse_args(int argc, char **argv, const char **listen,
+		       unsigned int *nlisten, const char **port_file)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "port-file", required_argument, NULL, 'P' },
+		{ "backlog", required_argument, NULL, 'b' },
+		{ "max-calls", required_argument, NULL, 'M' },
+		{ "max-echo", required_argument, NULL, 'E' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "no-debug", no_argument, NULL, 'D' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long v;
+	uint64_t sz;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "l:b:t:vhV", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'l':
+			if (*nlisten == MAX_LISTEN)
+				die("at most %d --listen", MAX_LISTEN);
+			listen[(*nlisten)++] = optarg;
+			break;
+		case 'P':
+			*port_file = optarg;
+			break;
+		case 'b':
+			if (!parse_uint(optarg, 65536, &v) || v == 0)
+				die("bad --backlog: %s", optarg);
+			d.backlog = (unsigned int)v;
+			break;
+		case 'M':
+			if (!parse_uint(optarg, 1u << 20, &v) || v == 0)
+				die("bad --max-calls: %s", optarg);
+			d.max_calls = (unsigned int)v;
+			break;
+		case 'E':
+			if (!parse_size(optarg, &sz))
+				die("bad --max-echo: %s", optarg);
+			d.max_echo = sz;
+			break;
+		case 't':
+			if (!parse_uint(optarg, 256, &v) || v == 0)
+				die("bad --threads: %s", optarg);
+			d.nthreads = (unsigned int)v;
+			break;
+		case 'D':
+			break;
+		case 'v':
+			d.verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("rxsvcd %s (librxsvc %s)\n", PACKAGE_VERSION,
+			       rxsvc_version());
+			exit(0);
+		default:
+			usage(stderr);
+			exit(2);
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		exit(2);
+	}
+}
+
+static struct rxsvc_sock *open_endpoint(const char *spec)
+{
+	struct rxsvc_sock_params p = RXSVC_SOCK_PARAMS_INIT;
+	struct rxsvc_sock *sock;
+	int ret;
+
+	if (rxsvc_srx_parse(&p.local, spec) < 0) {
+		fprintf(stderr, "rxsvcd: bad address: %s\n", spec);
+		exit(2);
+	}
+	p.max_calls = d.max_calls;
+	ret = rxsvc_sock_open(&p, &sock);
+	if (ret < 0)
+		die("cannot listen on %s: %s", spec, strerror(-ret));
+	if ((ret = rxsvc_sock_add_service(sock, ECHO_SERVICE)) < 0 ||
+	    (ret = rxsvc_sock_listen(sock, d.backlog)) < 0)
+		die("cannot serve on %s: %s", spec, strerror(-ret));
+	rxsvc_sock_set_accept(sock, on_new_call, on_discard, NULL);
+	recharge(sock);
+	return sock;
+}
+
+static void write_port_file(const char *path, struct rxsvc_sock *sock)
+{
+	struct rxsvc_srx srx;
+	char tmp[4096], buf[16];
+	int fd, n;
+
+	rxsvc_sock_local(sock, &srx);
+	n = snprintf(buf, sizeof(buf), "%u\n",
+		     ntohs(srx.addr.sa.sa_family == AF_INET6 ?
+				   srx.addr.sin6.sin6_port :
+				   srx.addr.sin.sin_port));
+	/* Written whole, then renamed: a reader never sees half a number. */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || write_all(fd, buf, (size_t)n) < 0 || close(fd) < 0 ||
+	    rename(tmp, path) < 0)
+		die("cannot write %s: %s", path, strerror(errno));
+}
+
+int main(int argc, char **argv)
+{
+	const char *listen[MAX_LISTEN], *port_file = NULL;
+	unsigned int nlisten = 0;
+	pthread_t th[256];
+	sigset_t set;
+	int sig;
+
+	prog = "rxsvcd";
+	parse_args(argc, argv, listen, &nlisten, &port_file);
+	if (nlisten == 0)
+		listen[nlisten++] = "[::]:7009";
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	for (unsigned int i = 0; i < d.nthreads; i++)
+		if (pthread_create(&th[i], NULL, worker, NULL) != 0)
+			die("cannot start worker threads");
+	for (unsigned int i = 0; i < nlisten; i++)
+		d.socks[d.nsocks++] = open_endpoint(listen[i]);
+	if (port_file)
+		write_port_file(port_file, d.socks[0]);
+	if (d.verbose)
+		fprintf(stderr, "rxsvcd: serving echo (service %d) on %u endpoint(s)\n",
+			ECHO_SERVICE, d.nsocks);
+
+	do {
+		if (sigwait(&set, &sig) != 0)
+			sig = SIGTERM;
+	} while (sig == SIGHUP);
+
+	/* Stop taking calls; let those in flight finish (at most 30 s). */
+	atomic_store(&d.stopping, true);
+	for (int i = 0; i < 3000 && atomic_load(&d.active) > 0; i++)
+		usleep(10000);
+	if (d.verbose)
+		fprintf(stderr, "rxsvcd: stopping (%d calls unfinished)\n",
+			atomic_load(&d.active));
+	pthread_mutex_lock(&d.qlock);
+	d.quit = true;
+	pthread_cond_broadcast(&d.qcond);
+	pthread_mutex_unlock(&d.qlock);
+	for (unsigned int i = 0; i < d.nthreads; i++)
+		pthread_join(th[i], NULL);
+	for (unsigned int i = 0; i < d.nsocks; i++)
+		rxsvc_sock_close(d.socks[i]);
+	return 0;
+}

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * recv.c - the user's side of the receive ring (the kernel's
+ * rxrpc_kernel_recv_data): copy payload out of the ring, advance the
+ * consumed point, and poke the I/O thread so that it frees the packets
+ * and opens the window.  No lock on the data path; a user thread only
+ * sleeps when the ring is empty.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "rxsvc/internal.h"
+
+/* The error a completed call reports to recv/send. */
+int rxs_call_error_ret(struct rxsvc_call *call, int32_t *abort_code);
+int rxs_call_error_ret(struct rxsvc_call *call, int32_t *abort_code)
+{
+	enum rxsvc_completion how = rxsvc_call_completion(call);
+
+	if (abort_code)
+		*abort_code = call->abort_code;
+	switch (how) {
+	case RXSVC_COMPLETE_NONE:
+		return 0;
+	case RXSVC_COMPLETE_SUCCEEDED:
+		return -ESHUTDOWN;
+	case RXSVC_COMPLETE_BUSY:
+		return -EBUSY;
+	case RXSVC_COMPLETE_REMOTELY_ABORTED:
+		return -ECONNABORTED;
+	case RXSVC_COMPLETE_LOCALLY_ABORTED:
+		return call->error ? call->error : -ECONNRESET;
+	case RXSVC_COMPLETE_NET_ERROR:
+	case RXSVC_COMPLETE_LOCAL_ERROR:
+		return call->error ? call->error : -EIO;
+	}
+	return -EIO;
+}
+
+/* Copy what is in order; returns bytes copied. */
+static size_t recv_copy(struct rxsvc_call *call, uint8_t *buf, size_t size,
+			bool *advanced)
+{
+	size_t copied = 0;
+	struct rxs_rxpkt *p;
+
+	while (copied < size && (p = rxs_rxring_peek(&call->rx)) != NULL) {
+		size_t avail = p->data_len - call->rx.offset;
+		size_t n = avail < size - copied ? avail : size - copied;
+
+		memcpy(buf + copied, p->buf + p->data_off + call->rx.offset, n);
+		copied += n;
+		call->rx.offset += (uint32_t)n;
+		if (call->rx.offset == p->data_len) {
+			rxs_rxring_advance(&call->rx);
+			*advanced = true;
+		}
+	}
+	return copied;
+}
+
+static bool rx_at_end(struct rxsvc_call *call)
+{
+	uint32_t last = atomic_load_explicit(&call->rx_last,
+					     memory_order_acquire);
+
+	return last && atomic_load_explicit(&call->rx.consumed,
+					    memory_order_relaxed) == last;
+}
+
+/* Sleep until the ring has data, the call completes, or nothing else. */
+static void recv_wait(struct rxsvc_call *call)
+{
+	pthread_mutex_lock(&call->wait_lock);
+	atomic_fetch_add(&call->waiters, 1); /* seq_cst: see rxs_call_wake */
+	while (!rxs_rxring_peek(&call->rx) && !rx_at_end(call) &&
+	       rxsvc_call_completion(call) == RXSVC_COMPLETE_NONE)
+		pthread_cond_wait(&call->wait_cv, &call->wait_lock);
+	atomic_fetch_sub(&call->waiters, 1);
+	pthread_mutex_unlock(&call->wait_lock);
+}
+
+RXSVC_API int rxsvc_call_recv(struct rxsvc_call *call, void *buf, size_t size,
+			      unsigned int *flags, int32_t *abort_code)
+{
+	unsigned int in = flags ? *flags : 0;
+	bool advanced = false;
+	size_t copied = 0;
+	int ret;
+
+	if (!call || (!buf && size) || call->user_ended)
+		return -EINVAL;
+	if (size > INT32_MAX)
+		size = INT32_MAX;
+	if (abort_code)
+		*abort_code = 0;
+	if (call->sock->interceptor)
+		return -EINVAL; /* the interceptor owns the ring */
+	for (;;) {
+		copied += recv_copy(call, (uint8_t *)buf + copied,
+				    size - copied, &advanced);
+		if (rx_at_end(call)) {
+			if (flags)
+				*flags = RXSVC_RECV_END;
+			break;
+		}
+		if (copied == size ||
+		    (copied && !(in & RXSVC_RECV_WAITALL))) {
+			if (flags)
+				*flags = RXSVC_RECV_MORE;
+			break;
+		}
+		ret = rxs_call_error_ret(call, abort_code);
+		if (ret < 0 && !rxs_rxring_peek(&call->rx)) {
+			if (copied) {
+				if (flags)
+					*flags = RXSVC_RECV_MORE;
+				break;
+			}
+			return ret;
+		}
+		if (in & RXSVC_RECV_NONBLOCK) {
+			if (copied) {
+				if (flags)
+					*flags = RXSVC_RECV_MORE;
+				break;
+			}
+			if (advanced)
+				rxs_call_poke(call, RXS_EV_RX_CONSUMED);
+			return -EAGAIN;
+		}
+		if (advanced) {
+			/* Let the I/O thread open the window before we sleep. */
+			rxs_call_poke(call, RXS_EV_RX_CONSUMED);
+			advanced = false;
+		}
+		recv_wait(call);
+	}
+	if (advanced)
+		rxs_call_poke(call, RXS_EV_RX_CONSUMED);
+	return (int)copied;
+}
+
+/* Interceptor style: release a DATA message's packet, in order. */
+RXSVC_API void rxsvc_msg_data_consumed(struct rxsvc_call *call,
+				       const struct rxsvc_msg *msg)
+{
+	struct rxs_rxpkt *p = rxs_rxring_peek(&call->rx);
+
+	if (!p || p->seq != msg->seq)
+		return;
+	rxs_rxring_advance(&call->rx);
+	rxs_call_poke(call, RXS_EV_RX_CONSUMED);
+}

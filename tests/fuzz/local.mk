@@ -1,0 +1,2 @@
+# libFuzzer targets (filled in below)
+FUZZ_TARGETS =
