@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 
 #include "config.h"
 #include "cmd/common.h"
+#include "cmd/rxsvc_events.h"
 
 #define EXIT_ABORT   1
 #define EXIT_USAGE   2
@@ -30,8 +32,10 @@ static void usage(FILE *f)
 		"usage: rxsvc COMMAND [ARGS]\n"
 		"commands:\n"
 		"  call ADDR:PORT --service N [--data STRING | --data-file F]\n"
-		"       [--out F] [--timeout SECS] [--retry-busy N] [-v]\n"
+		"       [--out F] [--timeout SECS] [--retry-busy N] [--stats] [-v]\n"
 		"      make one call; the reply goes to F or standard output\n"
+		"  events [subscribe|send|info|manage] [--socket PATH] ...\n"
+		"      the event bus (rxsvc events --help)\n"
 		"  version\n");
 }
 
@@ -44,6 +48,7 @@ struct call_opts {
 	unsigned long timeout;
 	unsigned long retry_busy;
 	int verbose;
+	int stats;
 };
 
 static void call_usage(void)
@@ -65,6 +70,7 @@ static void call_parse(int argc, char **argv, struct call_opts *o)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "retry-busy", required_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "stats", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -101,6 +107,9 @@ static void call_parse(int argc, char **argv, struct call_opts *o)
 		case 'v':
 			o->verbose++;
 			break;
+		case 'S':
+			o->stats = 1;
+			break;
 		case 'h':
 		default:
 			call_usage();
@@ -132,8 +141,16 @@ static int call_send_request(struct rxsvc_call *call,
 	if (fd < 0)
 		die("cannot open %s: %s", o->data_file, strerror(errno));
 	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t n;
 
+		/* A slow source must not hide a call that has failed. */
+		if (poll(&pfd, 1, 200) == 0) {
+			if (rxsvc_call_completion(call) != RXSVC_COMPLETE_NONE)
+				break;
+			continue;
+		}
+		n = read(fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -269,6 +286,18 @@ static int cmd_call(int argc, char **argv)
 						1e9);
 		break;
 	}
+	if (o.stats) {
+		int n = rxsvc_sock_get_stats(sock, NULL, 0);
+		uint64_t *v = calloc((size_t)n, sizeof(*v));
+
+		rxsvc_sock_get_stats(sock, v, (size_t)n);
+		for (int k = 0; v && k < n; k++)
+			if (v[k])
+				fprintf(stderr, "%s %llu\n",
+					rxsvc_stat_name((size_t)k),
+					(unsigned long long)v[k]);
+		free(v);
+	}
 	if (o.out && close(out) < 0)
 		die("cannot write %s: %s", o.out, strerror(errno));
 	rxsvc_sock_close(sock);
@@ -284,6 +313,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "call"))
 		return cmd_call(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "events"))
+		return rxsvc_cmd_events(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("rxsvc %s (librxsvc %s)\n", PACKAGE_VERSION,
 		       rxsvc_version());

@@ -54,6 +54,9 @@ static struct {
 	uint64_t max_echo;
 	unsigned int nthreads;
 	int verbose;
+	const char *stats_file;
+	unsigned int max_calls_per_peer;
+	bool no_debug;
 	atomic_bool stopping;
 	atomic_int active;         /* calls taken and not yet ended */
 
@@ -298,9 +301,12 @@ static void usage(FILE *f)
 		"      --port-file FILE    write the first endpoint's port to FILE\n"
 		"  -b, --backlog N         preallocated calls per endpoint (def. 32)\n"
 		"      --max-calls N       active service calls per endpoint (1024)\n"
+		"      --max-calls-per-peer N  active calls one peer may hold\n"
+		"                          (def. half of --max-calls)\n"
 		"      --max-echo BYTES    largest request echoed (def. 256M)\n"
 		"  -t, --threads N         worker threads (def. 4)\n"
 		"      --no-debug          refuse rxdebug requests\n"
+		"      --stats-file FILE   write the endpoints' counters at exit\n"
 		"  -v, --verbose           a line per call on stderr\n"
 		"  -h, --help, -V, --version\n");
 }
@@ -316,6 +322,8 @@ static void parse_args(int argc, char **argv, const char **listen,
 		{ "max-echo", required_argument, NULL, 'E' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "no-debug", no_argument, NULL, 'D' },
+		{ "max-calls-per-peer", required_argument, NULL, 'p' },
+		{ "stats-file", required_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -356,6 +364,15 @@ static void parse_args(int argc, char **argv, const char **listen,
 			d.nthreads = (unsigned int)v;
 			break;
 		case 'D':
+			d.no_debug = true;
+			break;
+		case 'p':
+			if (!parse_uint(optarg, 1u << 20, &v) || v == 0)
+				die("bad --max-calls-per-peer: %s", optarg);
+			d.max_calls_per_peer = (unsigned int)v;
+			break;
+		case 'S':
+			d.stats_file = optarg;
 			break;
 		case 'v':
 			d.verbose++;
@@ -389,6 +406,8 @@ static struct rxsvc_sock *open_endpoint(const char *spec)
 		exit(2);
 	}
 	p.max_calls = d.max_calls;
+	p.max_calls_per_peer = d.max_calls_per_peer;
+	p.flags = d.no_debug ? RXSVC_SOCK_NO_DEBUG : 0;
 	ret = rxsvc_sock_open(&p, &sock);
 	if (ret < 0)
 		die("cannot listen on %s: %s", spec, strerror(-ret));
@@ -417,6 +436,29 @@ static void write_port_file(const char *path, struct rxsvc_sock *sock)
 	if (fd < 0 || write_all(fd, buf, (size_t)n) < 0 || close(fd) < 0 ||
 	    rename(tmp, path) < 0)
 		die("cannot write %s: %s", path, strerror(errno));
+}
+
+/* Counters of all endpoints, summed, one "name value" line each. */
+static void write_stats(const char *path)
+{
+	int n = rxsvc_sock_get_stats(d.socks[0], NULL, 0);
+	uint64_t *sum = calloc((size_t)n, sizeof(*sum));
+	uint64_t *v = calloc((size_t)n, sizeof(*v));
+	FILE *f = fopen(path, "w");
+
+	if (!f || !sum || !v)
+		die("cannot write %s", path);
+	for (unsigned int i = 0; i < d.nsocks; i++) {
+		rxsvc_sock_get_stats(d.socks[i], v, (size_t)n);
+		for (int k = 0; k < n; k++)
+			sum[k] += v[k];
+	}
+	for (int k = 0; k < n; k++)
+		fprintf(f, "%s %llu\n", rxsvc_stat_name((size_t)k),
+			(unsigned long long)sum[k]);
+	fclose(f);
+	free(sum);
+	free(v);
 }
 
 int main(int argc, char **argv)
@@ -468,6 +510,8 @@ int main(int argc, char **argv)
 	pthread_mutex_unlock(&d.qlock);
 	for (unsigned int i = 0; i < d.nthreads; i++)
 		pthread_join(th[i], NULL);
+	if (d.stats_file)
+		write_stats(d.stats_file);
 	for (unsigned int i = 0; i < d.nsocks; i++)
 		rxsvc_sock_close(d.socks[i]);
 	return 0;

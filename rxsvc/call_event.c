@@ -54,13 +54,51 @@ static bool tx_unacked(struct rxsvc_call *call)
 	return false;
 }
 
+/*
+ * Tail-loss probe: resend the highest unacknowledged packet, asking for
+ * an ACK, without touching the window; the ACK it draws lets the NACK
+ * path repair anything else.  The RTO follows if that fails too.
+ */
+static void tlp_probe(struct rxsvc_call *call)
+{
+	struct rxs_peer *peer = call->conn->peer;
+	uint32_t hard = atomic_load(&call->tx.hard_ack);
+	uint64_t now = rxs_now();
+
+	call->tlp_pending = false;
+	for (uint32_t s = call->tx_top_sent; rxs_seq_after(s, hard); s--) {
+		struct rxs_txpkt *p = call->tx.slot[s & call->tx.mask];
+
+		if (p && !p->acked) {
+			p->lost = 1;
+			rxs_call_resend(call, false);
+			break;
+		}
+	}
+	if (!tx_unacked(call) && call->tx_top_sent != hard)
+		rxs_send_ack(call, RXS_ACK_PING, 0, true);
+	RXS_STAT_INC(call->sock, tail_probes);
+	call->t_resend = now + rxs_rtt_rto(peer);
+}
+
 /* Retransmission timeout: back off, collapse the window, resend. */
 static void call_resend_timeout(struct rxsvc_call *call)
 {
 	struct rxs_peer *peer = call->conn->peer;
 
+	if (call->tlp_pending) {
+		tlp_probe(call);
+		return;
+	}
 	if (!tx_unacked(call)) {
-		call->t_resend = 0;
+		/* All soft-ACKed, none hard-ACKed for an RTO: the peer's
+		 * window update may be lost, so ask for an ACK. */
+		if (call->tx_top_sent != atomic_load(&call->tx.hard_ack)) {
+			rxs_send_ack(call, RXS_ACK_PING, 0, true);
+			call->t_resend = rxs_now() + rxs_rtt_rto(peer);
+		} else {
+			call->t_resend = 0;
+		}
 		return;
 	}
 	RXS_STAT_INC(call->sock, resend_timeouts);
@@ -210,7 +248,6 @@ void rxs_call_handle_pokes(struct rxsvc_call *call, unsigned int ev)
 	if (ev & RXS_EV_RX_CONSUMED)
 		call_rx_consumed(call);
 	if (ev & RXS_EV_END) {
-		call->user_ended = true;
 		if (!call->completed_io) {
 			enum rxsvc_call_state st = atomic_load(&call->state);
 

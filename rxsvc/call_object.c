@@ -48,6 +48,7 @@ int rxs_call_alloc(struct rxsvc_sock *sock, bool client,
 					   RXSVC_CALL_SERVER_PREALLOC);
 	atomic_init(&call->completion, RXSVC_COMPLETE_NONE);
 	pthread_mutex_init(&call->wait_lock, NULL);
+	pthread_mutex_init(&call->notify_lock, NULL);
 	pthread_cond_init(&call->wait_cv, NULL);
 	*callp = call;
 	return 0;
@@ -87,6 +88,7 @@ static void call_destroy(struct rxsvc_call *call)
 	}
 	rxs_txpkt_free_list(&sock->txpool, head, tail);
 	pthread_mutex_destroy(&call->wait_lock);
+	pthread_mutex_destroy(&call->notify_lock);
 	pthread_cond_destroy(&call->wait_cv);
 	rxs_free(call->rx.slot);
 	rxs_free(call->tx.slot);
@@ -125,8 +127,12 @@ void rxs_call_wake(struct rxsvc_call *call)
 /* Tell the user something happened: notify_rx callback and wakeup. */
 void rxs_call_notify(struct rxsvc_call *call)
 {
-	if (call->notify_rx && !call->user_ended)
-		call->notify_rx(call->sock, call, call->user_call_id);
+	if (call->notify_rx) {
+		pthread_mutex_lock(&call->notify_lock);
+		if (!call->user_ended)
+			call->notify_rx(call->sock, call, call->user_call_id);
+		pthread_mutex_unlock(&call->notify_lock);
+	}
 	rxs_call_wake(call);
 }
 
@@ -226,8 +232,10 @@ bool rxs_call_complete(struct rxsvc_call *call, enum rxsvc_completion how,
 	}
 	call->timer_at = 0;
 	rxs_heap_remove(&sock->timers, call);
-	if (!call->client && call->conn)
+	if (!call->client && call->conn) {
 		sock->active_service_calls--;
+		call->conn->peer->service_calls--;
+	}
 	rxs_conn_detach_call(sock, call);
 	rxs_observe(sock, RXSVC_EV_CALL_COMPLETE, call, NULL);
 	if (sock->interceptor && !call->user_ended)

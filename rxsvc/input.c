@@ -220,6 +220,8 @@ static void input_data(struct rxsvc_call *call, struct rxs_rxpkt *pkt,
 {
 	struct rxsvc_sock *sock = call->sock;
 	struct data_verdict v = { 0 };
+	struct rxs_rxpkt *subs[RXS_MAX_JUMBO];
+	unsigned int nsub;
 	struct rxs_jumbo_iter it;
 	struct rxs_hdr sub;
 	const uint8_t *data;
@@ -250,8 +252,14 @@ static void input_data(struct rxsvc_call *call, struct rxs_rxpkt *pkt,
 					    memory_order_acquire));
 	if (hdr->flags & RXS_JUMBO_PACKET)
 		RXS_STAT_INC(sock, jumbo_in);
+	/*
+	 * Split first, file afterwards: sub-packets 1..n are copied out of
+	 * the datagram before sub-packet 0 (which keeps the datagram's own
+	 * buffer) can be filed, or freed as a duplicate, under them.
+	 */
 	rxs_jumbo_init(&it, hdr, pkt->buf + RXS_HEADER_SIZE,
 		       pkt->len - RXS_HEADER_SIZE);
+	nsub = 0;
 	while ((r = rxs_jumbo_next(&it, &sub, &data, &dlen)) == 1) {
 		struct rxs_rxpkt *sp;
 
@@ -261,7 +269,6 @@ static void input_data(struct rxsvc_call *call, struct rxs_rxpkt *pkt,
 		}
 		if (it.n == 1) {
 			sp = pkt;
-			pkt = NULL;
 		} else {
 			sp = rxs_rxpkt_alloc(&sock->rxpool);
 			if (!sp) {
@@ -275,19 +282,24 @@ static void input_data(struct rxsvc_call *call, struct rxs_rxpkt *pkt,
 		sp->seq = sub.seq;
 		sp->serial = sub.serial;
 		sp->flags = sub.flags;
-		if (call->conn->security->verify_packet(call->conn, sp->buf,
-							 RXS_HEADER_SIZE +
-								 dlen) < 0) {
+		subs[nsub++] = sp;
+	}
+	if (r < 0)
+		bad(sock, rxs_badmsg_bad_jumbo);
+	if (nsub == 0)
+		rxs_rxpkt_free(&sock->rxpool, pkt);
+	for (unsigned int k = 0; k < nsub; k++) {
+		struct rxs_rxpkt *sp = subs[k];
+
+		if (call->conn->security->verify_packet(
+			    call->conn, sp->buf,
+			    RXS_HEADER_SIZE + sp->data_len) < 0) {
 			bad(sock, rxs_badmsg_bad_security);
-			if (sp != pkt)
-				rxs_rxpkt_free(&sock->rxpool, sp);
+			rxs_rxpkt_free(&sock->rxpool, sp);
 			continue;
 		}
 		data_file_one(call, sp, &v);
 	}
-	if (r < 0)
-		bad(sock, rxs_badmsg_bad_jumbo);
-	rxs_rxpkt_free(&sock->rxpool, pkt); /* NULL unless not used */
 
 	if (v.protocol_error) {
 		rxs_send_abort_call(call, RX_PROTOCOL_ERROR);
@@ -534,10 +546,12 @@ static void input_ack(struct rxsvc_call *call, struct rxs_rxpkt *pkt,
 	ack_congestion(call, newly, lost, ack.first_packet);
 	if (lost)
 		rxs_call_resend(call, false);
-	if (tx_all_acked(call))
+	/* With everything soft-ACKed the timer stays on as a probe: the
+	 * window update that would let us go on can be lost. */
+	if (call->tx_top_sent == atomic_load(&call->tx.hard_ack))
 		call->t_resend = 0;
-	else if (newly)
-		call->t_resend = now + rxs_rtt_rto(call->conn->peer);
+	else if (newly || !call->t_resend)
+		rxs_call_arm_resend(call, now);
 
 	if (call->tx_last && !rxs_seq_before(call->tx_top_sent, call->tx_last) &&
 	    tx_all_acked(call)) {
@@ -618,7 +632,8 @@ static struct rxsvc_call *service_new_call(struct rxsvc_sock *sock,
 	struct rxsvc_call *call;
 	uint64_t now = rxs_now();
 
-	if (sock->active_service_calls >= sock->max_calls)
+	if (sock->active_service_calls >= sock->max_calls ||
+	    conn->peer->service_calls >= sock->max_calls_per_peer)
 		return NULL;
 	call = rxs_accept_take(sock);
 	if (!call)
@@ -636,6 +651,7 @@ static struct rxsvc_call *service_new_call(struct rxsvc_sock *sock,
 	conn->nactive++;
 	conn->ref++;
 	sock->active_service_calls++;
+	conn->peer->service_calls++;
 	rxs_call_get(call); /* the user's; the charge ring's becomes ours */
 	call->engine_ref = true;
 	rxs_call_link(sock, call);
@@ -675,6 +691,7 @@ static void service_unaccept(struct rxsvc_sock *sock, struct rxsvc_call *call,
 	conn->nactive--;
 	conn->ref--;
 	sock->active_service_calls--;
+	conn->peer->service_calls--;
 	RXS_STAT_INC(sock, calls_rejected);
 	send_busy(sock, pkt, hdr);
 	/* Complete it so that the user's end just drops it. */
@@ -761,6 +778,17 @@ static void input_service(struct rxsvc_sock *sock, struct rxs_rxpkt *pkt,
 	    !rxsvc_sock_charged(sock)) {
 		send_busy(sock, pkt, hdr);
 		goto drop;
+	}
+	{
+		/* One peer may not take every call slot (a flood of new
+		 * calls from one address must not lock others out). */
+		struct rxs_peer *peer = rxs_peer_lookup(sock, &pkt->from,
+							false);
+
+		if (peer && peer->service_calls >= sock->max_calls_per_peer) {
+			send_busy(sock, pkt, hdr);
+			goto drop;
+		}
 	}
 	if (!conn) {
 		conn = rxs_conn_new_service(sock, hdr, &pkt->from);

@@ -40,7 +40,7 @@ struct event;
 	X(data_retrans) X(data_dup) X(data_oos) X(data_exceeds_window)        \
 	X(data_after_last) X(jumbo_in) X(jumbo_out) X(pings_out)              \
 	X(ping_responses_out) X(rtt_samples) X(resend_timeouts)               \
-	X(fast_retrans) X(ack_clamped) X(ack_stale)                           \
+	X(fast_retrans) X(tail_probes) X(ack_clamped) X(ack_stale)                           \
 	X(calls_client) X(calls_service) X(calls_busy_refused)                \
 	X(calls_rejected) X(calls_unknown_service) X(calls_succeeded)         \
 	X(calls_remote_abort) X(calls_local_abort) X(calls_net_error)         \
@@ -105,6 +105,7 @@ struct rxs_peer {
 	/* BUSY rate limit: tokens per second */
 	uint64_t busy_window_start;
 	unsigned int busy_sent;
+	unsigned int service_calls;   /* [io] active service calls */
 	uint64_t last_used;
 };
 
@@ -208,7 +209,8 @@ struct rxsvc_call {
 
 	/* timers, microseconds on rxs_now(); 0 = off */
 	uint64_t t_ack;                 /* delayed ACK */
-	uint64_t t_resend;              /* RTO */
+	uint64_t t_resend;              /* TLP, then RTO */
+	bool tlp_pending;               /* [io] t_resend is a loss probe */
 	uint64_t t_ping;                /* keepalive */
 	uint64_t t_expect_rx;           /* dead: no packet from peer */
 	uint64_t t_idle;                /* no DATA while waiting for it */
@@ -219,6 +221,9 @@ struct rxsvc_call {
 	unsigned int heap_idx;          /* [io] 0 = not in the heap */
 	bool heard_peer;                /* [io] got anything at all */
 
+	/* notify_rx runs under notify_lock; rxsvc_call_end takes it to set
+	 * user_ended, so no notification follows end's return */
+	pthread_mutex_t notify_lock;
 	/* waiting user threads */
 	pthread_mutex_t wait_lock;
 	pthread_cond_t wait_cv;
@@ -259,6 +264,7 @@ struct rxsvc_sock {
 	unsigned int rx_window;
 	uint64_t dead_time_us, idle_time_us, hard_time_us;
 	unsigned int max_calls;
+	unsigned int max_calls_per_peer;
 	unsigned int busy_per_sec;
 	unsigned int sock_flags;
 	uint32_t epoch;
@@ -406,6 +412,7 @@ void rxs_rtt_init(struct rxs_peer *peer);
 void rxs_rtt_sample(struct rxs_peer *peer, uint32_t rtt_us);
 uint32_t rxs_rtt_rto(const struct rxs_peer *peer);
 uint32_t rxs_rtt_backoff(uint32_t rto_us);
+uint64_t rxs_call_arm_resend(struct rxsvc_call *call, uint64_t now);
 
 /* timer.c */
 int rxs_heap_init(struct rxs_heap *h);

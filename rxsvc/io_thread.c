@@ -33,8 +33,12 @@ void rxs_call_poke(struct rxsvc_call *call, unsigned int events)
 	bool wake = false;
 	uint64_t one = 1;
 
-	/* Pairs with the exchange in rxs_io_process_attend(). */
-	atomic_fetch_or_explicit(&call->events, events, memory_order_release);
+	/*
+	 * Queue (with a reference) before publishing the bits, both under
+	 * the lock: were the bits visible first, the I/O thread could act
+	 * on them through an earlier queue entry (END, say) and free the
+	 * call before we took our reference.
+	 */
 	pthread_mutex_lock(&sock->attend_lock);
 	if (!call->on_attend) {
 		call->on_attend = true;
@@ -47,6 +51,8 @@ void rxs_call_poke(struct rxsvc_call *call, unsigned int events)
 		sock->attend_tail = call;
 		wake = true;
 	}
+	/* Pairs with the exchange in rxs_io_process_attend(). */
+	atomic_fetch_or_explicit(&call->events, events, memory_order_release);
 	pthread_mutex_unlock(&sock->attend_lock);
 	if (wake && write(sock->wake_fd, &one, sizeof(one)) < 0 &&
 	    errno != EAGAIN)
@@ -60,14 +66,19 @@ void rxs_io_process_attend(struct rxsvc_sock *sock)
 	pthread_mutex_lock(&sock->attend_lock);
 	list = sock->attend_head;
 	sock->attend_head = sock->attend_tail = NULL;
-	for (call = list; call; call = call->attend_next)
-		call->on_attend = false;
 	pthread_mutex_unlock(&sock->attend_lock);
 	while (list) {
 		unsigned int ev;
 
+		/* A call stays marked as queued until we take it off here:
+		 * a poke meanwhile only sets bits and must not relink it
+		 * (its attend_next still threads our detached list). */
 		call = list;
+		pthread_mutex_lock(&sock->attend_lock);
 		list = call->attend_next;
+		call->attend_next = NULL;
+		call->on_attend = false;
+		pthread_mutex_unlock(&sock->attend_lock);
 		ev = atomic_exchange_explicit(&call->events, 0,
 					      memory_order_acquire);
 		if (ev)

@@ -287,7 +287,7 @@ void rxs_call_transmit(struct rxsvc_call *call)
 			call->tx_last = p->seq;
 	}
 	if (!call->t_resend)
-		call->t_resend = now + rxs_rtt_rto(call->conn->peer);
+		rxs_call_arm_resend(call, now);
 	rxs_call_timers_update(call);
 	(void)sock;
 }
@@ -324,7 +324,12 @@ void rxs_call_resend(struct rxsvc_call *call, bool all_unacked)
 					   (p->flags & RXS_LAST_PACKET)),
 			  seq != last, now);
 	}
-	call->t_resend = now + rxs_rtt_rto(call->conn->peer);
+	if (all_unacked) {
+		call->tlp_pending = false;
+		call->t_resend = now + rxs_rtt_rto(call->conn->peer);
+	} else {
+		rxs_call_arm_resend(call, now);
+	}
 	rxs_call_timers_update(call);
 }
 

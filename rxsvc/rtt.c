@@ -56,6 +56,28 @@ uint32_t rxs_rtt_rto(const struct rxs_peer *peer)
 	return peer->rto_us;
 }
 
+/*
+ * Arm a call's retransmission timer after new data or new ACKs: first a
+ * tail-loss probe (RACK-TLP, RFC 8985) after two smoothed RTTs plus the
+ * peer's delayed-ACK allowance, then the RTO.  Without the probe every
+ * loss at the end of a burst waits the 200 ms RTO floor.
+ */
+uint64_t rxs_call_arm_resend(struct rxsvc_call *call, uint64_t now)
+{
+	const struct rxs_peer *peer = call->conn->peer;
+	uint64_t pto = peer->rtt_count ? 2 * (peer->srtt_us >> 3) + 2000 :
+					 rxs_rtt_rto(peer);
+
+	if (pto < rxs_rtt_rto(peer)) {
+		call->tlp_pending = true;
+		call->t_resend = now + pto;
+	} else {
+		call->tlp_pending = false;
+		call->t_resend = now + rxs_rtt_rto(peer);
+	}
+	return call->t_resend;
+}
+
 /* The next timeout after one expired: doubled, capped. */
 uint32_t rxs_rtt_backoff(uint32_t rto_us)
 {

@@ -115,6 +115,10 @@ static int sock_init(struct rxsvc_sock *sock, const struct rxsvc_sock_params *p)
 	sock->hard_time_us = d.hard_time_ms * 1000ull;
 	sock->max_calls = param_or(d.max_calls, 1024);
 	sock->busy_per_sec = param_or(d.busy_per_sec, 100);
+	sock->max_calls_per_peer = param_or(d.max_calls_per_peer,
+					    sock->max_calls / 2 ?
+						    sock->max_calls / 2 :
+						    1);
 	sock->sock_flags = d.flags;
 	/* Random epoch with bit 31 set and bit 30 clear (§1.3). */
 	sock->epoch = (rxs_random32() & ~0x40000000u) | RXS_EPOCH_RANDOM;
@@ -406,7 +410,11 @@ RXSVC_API void rxsvc_call_end(struct rxsvc_call *call)
 {
 	if (!call || call->user_ended)
 		return;
+	/* After this no notify_rx runs for the call (see rxs_call_notify):
+	 * the user may free what its user call ID points to. */
+	pthread_mutex_lock(&call->notify_lock);
 	call->user_ended = true;
+	pthread_mutex_unlock(&call->notify_lock);
 	rxs_call_poke(call, RXS_EV_END);
 }
 

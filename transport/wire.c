@@ -78,12 +78,14 @@ int rxs_ack_decode(const uint8_t *body, size_t len, struct rxs_ack *ack)
 	/* 3 bytes of padding, then the trailer, if there is room. */
 	if (!rxs_cur_skip(&c, 3))
 		return 0;
-	if (c.left >= 8) {
-		rxs_cur_be32(&c, &ack->max_mtu);
-		rxs_cur_be32(&c, &ack->if_mtu);
-		ack->has_mtu = true;
-	}
-	if (c.left >= 4)
+	/* As OpenAFS: 8 bytes give the MTUs, exactly 12 or at least 16 the
+	 * rwind (an AFS 3.4 peer), 16 the jumbogram size too. */
+	if (c.left < 8)
+		return 0;
+	rxs_cur_be32(&c, &ack->max_mtu);
+	rxs_cur_be32(&c, &ack->if_mtu);
+	ack->has_mtu = true;
+	if (c.left == 4 || c.left >= 8)
 		rxs_cur_be32(&c, &ack->rwind);
 	if (c.left >= 4) {
 		rxs_cur_be32(&c, &ack->jumbo_max);

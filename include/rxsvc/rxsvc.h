@@ -85,6 +85,7 @@ struct rxsvc_sock_params {
 	unsigned int busy_per_sec;  /* BUSY replies per peer (def. 100) */
 	unsigned int pool_packets;  /* packet buffers (def. 16384) */
 	unsigned int flags;         /* RXSVC_SOCK_* */
+	unsigned int max_calls_per_peer; /* def. max_calls / 2 */
 };
 #define RXSVC_SOCK_PARAMS_INIT { .size = sizeof(struct rxsvc_sock_params) }
 #define RXSVC_SOCK_NO_DEBUG 0x1 /* refuse DEBUG (rxdebug) requests */

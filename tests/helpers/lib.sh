@@ -2,19 +2,23 @@
 # Source with: . "$top_srcdir/tests/helpers/lib.sh"
 # Provides: $B (build dir), $S (source dir), $T (a scratch dir removed on
 # exit), start_rxsvcd ARGS... (sets $RXSVCD_PID and $PORT), fail MSG,
-# skip MSG, on_exit CMD, and kills every background job on exit.
+# skip MSG, on_exit CMD, track PID (killed on exit; `jobs -p` cannot be
+# relied on: dash prints nothing for it inside $(...)).
 
 B=${top_builddir:-$(pwd)}
 S=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 T=$(mktemp -d "${TMPDIR:-/tmp}/rxsvc-test.XXXXXX")
 _exit_cmds=""
+_pids=""
+
+track() { _pids="$_pids $1"; }
 
 on_exit() { _exit_cmds="$1; $_exit_cmds"; }
 
 _cleanup() {
 	eval "$_exit_cmds" 2>/dev/null
-	for p in $(jobs -p); do kill "$p" 2>/dev/null; done
-	for p in $(jobs -p); do
+	for p in $_pids; do kill "$p" 2>/dev/null; done
+	for p in $_pids; do
 		# give each child a moment, then force it
 		i=0
 		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do
@@ -22,7 +26,6 @@ _cleanup() {
 		done
 		kill -9 "$p" 2>/dev/null
 	done
-	wait 2>/dev/null
 	rm -rf "$T"
 }
 trap _cleanup EXIT
@@ -42,11 +45,15 @@ wait_file() {
 }
 
 # start_rxsvcd [ARGS...]: rxsvcd on 127.0.0.1, ephemeral port -> $PORT.
+_nstart=0
 start_rxsvcd() {
-	_pf="$T/rxsvcd.port.$$.$RANDOM"
+	_nstart=$((_nstart + 1))
+	_pf="$T/rxsvcd.port.$_nstart"
+	rm -f "$_pf"
 	"$B/cmd/rxsvcd" --listen 127.0.0.1:0 --port-file "$_pf" "$@" \
 		>"$T/rxsvcd.log" 2>&1 &
 	RXSVCD_PID=$!
+	track "$RXSVCD_PID"
 	wait_file "$_pf" || { cat "$T/rxsvcd.log" >&2; fail "rxsvcd did not start"; }
 	PORT=$(cat "$_pf")
 }
