@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal declarations of the event bus, grouped by the file that
+ * defines them (the ar-internal.h habit), so this header is also the map.
+ *
+ * Lock order: bus->lock is the only lock; callbacks and listeners run
+ * with it dropped.
+ */
+#ifndef RXS_EVENTS_INTERNAL_H
+#define RXS_EVENTS_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <rxsvc/events.h>
+
+struct event;
+struct event_base;
+
+/* ---------------------------------------------------------------- */
+/* frame.c: the bus <-> client wire                                  */
+/* ---------------------------------------------------------------- */
+
+/*
+ * Every frame, on SOCK_SEQPACKET (many per record, never split across
+ * records) and SOCK_STREAM alike, big-endian:
+ *
+ *   0 u32 len    whole frame, header included (>= 8)
+ *   4 u8  type   RXS_EVF_*
+ *   5 u8  hops   links crossed (a link drops it at RXS_EVF_MAX_HOPS)
+ *   6 u16 flags  0
+ *
+ * MSG body (40 bytes, then data): u32 group, src, pid, uid, gid, idx,
+ * val, seq, ack, u16 len (= frame len - 48), u16 flags.
+ * Requests (HELLO, SUB, UNSUB, WANTID, WATCH, PING, INFO, SETMAX): u32
+ * tag, a, b.  REPLY: u32 tag, i32 status, payload.  MISSED: u32 count.
+ * NOTICE: u32 senders, receivers.  ERROR: u32 seq, i32 status.
+ */
+#define RXS_EVF_HDR       8
+#define RXS_EVF_MSG_HDR   48
+#define RXS_EVF_REQ_LEN   20
+#define RXS_EVF_MAX_HOPS  8
+#define RXS_EVF_VERSION   1
+#define RXS_EVF_MAX_MTU   65000u
+#define RXS_EVF_MAX_FRAME (RXS_EVF_MAX_MTU + RXS_EVF_MSG_HDR)
+#define RXS_EVF_BATCH     (64 * 1024) /* bytes per write, at most */
+
+enum rxs_evf_type {
+	RXS_EVF_HELLO = 1,
+	RXS_EVF_REPLY,
+	RXS_EVF_SUB,
+	RXS_EVF_UNSUB,
+	RXS_EVF_WANTID,
+	RXS_EVF_WATCH,
+	RXS_EVF_PING,
+	RXS_EVF_INFO,
+	RXS_EVF_SETMAX,
+	RXS_EVF_MSG,
+	RXS_EVF_MISSED,
+	RXS_EVF_NOTICE,
+	RXS_EVF_ERROR,
+	RXS_EVF__NR
+};
+
+/* A decoded frame; data points into the decoded buffer. */
+struct rxs_evf {
+	uint8_t type;
+	uint8_t hops;
+	uint16_t flags;
+	uint32_t tag;
+	uint32_t a;
+	uint32_t b;
+	int32_t status;
+	uint32_t group;
+	struct rxsvc_cn_src src;
+	struct rxsvc_cb_id id;
+	uint32_t seq;
+	uint32_t ack;
+	uint16_t mflags;
+	const uint8_t *data;
+	size_t dlen;
+};
+
+struct rxs_cursor {
+	const uint8_t *p;
+	size_t left;
+};
+
+static inline uint32_t rxs_get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+static inline void rxs_put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static inline void rxs_put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline bool rxs_cur_be32(struct rxs_cursor *c, uint32_t *v)
+{
+	if (c->left < 4)
+		return false;
+	*v = rxs_get_be32(c->p);
+	c->p += 4;
+	c->left -= 4;
+	return true;
+}
+
+static inline bool rxs_cur_be16(struct rxs_cursor *c, uint16_t *v)
+{
+	if (c->left < 2)
+		return false;
+	*v = (uint16_t)((uint16_t)c->p[0] << 8 | c->p[1]);
+	c->p += 2;
+	c->left -= 2;
+	return true;
+}
+
+/*
+ * Length of the frame at @p (@avail bytes there): > 0, 0 (need more),
+ * -EPROTO (length below a header) or -EMSGSIZE (above @max).
+ */
+long rxs_evf_frame_len(const uint8_t *p, size_t avail, size_t max);
+/* Decode one whole frame of @len bytes; 0 or -EPROTO. */
+int rxs_evf_decode(const uint8_t *p, size_t len, struct rxs_evf *f);
+/* Encoders return the frame length; @buf must have room. */
+size_t rxs_evf_put_hdr(uint8_t *buf, size_t len, uint8_t type, uint8_t hops);
+size_t rxs_evf_put_msg(uint8_t *buf, const struct rxsvc_cn_msg *msg,
+		       uint32_t group, const struct rxsvc_cn_src *src,
+		       uint8_t hops);
+size_t rxs_evf_put_req(uint8_t *buf, uint8_t type, uint32_t tag, uint32_t a,
+		       uint32_t b);
+size_t rxs_evf_put_pair(uint8_t *buf, uint8_t type, uint32_t a, uint32_t b);
+size_t rxs_evf_put_missed(uint8_t *buf, uint32_t count);
+/* REPLY header; the caller appends @plen payload bytes after it. */
+size_t rxs_evf_put_reply(uint8_t *buf, uint32_t tag, int32_t status,
+			 size_t plen);
+
+/* ---------------------------------------------------------------- */
+/* strparser.c                                                       */
+/* ---------------------------------------------------------------- */
+
+uint64_t rxs_now_ms(void);
+
+/* ---------------------------------------------------------------- */
+/* bus.c: the bus object and the connector core                      */
+/* ---------------------------------------------------------------- */
+
+#define RXS_BUS_STATS(X)                                                      \
+	X(msgs_local)                                                         \
+	X(msgs_remote)                                                        \
+	X(delivered)                                                          \
+	X(callbacks)                                                          \
+	X(batches)                                                            \
+	X(frames_out)                                                         \
+	X(drops_queue)                                                        \
+	X(drops_pool)                                                         \
+	X(esrch)                                                              \
+	X(eacces)                                                             \
+	X(emsgsize)                                                           \
+	X(eagain)                                                             \
+	X(stalls)                                                             \
+	X(resumes)                                                            \
+	X(joins)                                                              \
+	X(leaves)                                                             \
+	X(crashes)                                                            \
+	X(refused_full)                                                       \
+	X(proto_errors)                                                       \
+	X(notices)                                                            \
+	X(hop_drops)                                                          \
+	X(strp_msgs)                                                          \
+	X(strp_bytes)                                                         \
+	X(strp_aborts)                                                        \
+	X(strp_pauses)                                                        \
+	X(strp_oversize)                                                      \
+	X(strp_timeouts)                                                      \
+	X(strp_partial)
+
+enum rxs_bus_stat {
+#define RXS_X(n) RXS_BS_##n,
+	RXS_BUS_STATS(RXS_X)
+#undef RXS_X
+	RXS_BS__NR
+};
+
+#define RXS_BUS_STAT_INC(bus, s) ((bus)->stats[RXS_BS_##s]++)
+
+/* A pooled message: its frame, as sent to clients, refcounted. */
+struct rxs_slot {
+	struct rxs_slot *next; /* free list */
+	unsigned int ref;
+	uint32_t len;          /* frame bytes */
+	uint8_t frame[];
+};
+
+/* One entry of a client's queue: a MISSED frame, then a message. */
+struct rxs_qent {
+	struct rxs_slot *slot; /* NULL: the MISSED frame only */
+	uint32_t missed;       /* > 0: MISSED frame before the slot */
+	uint8_t mframe[12];
+};
+
+enum rxs_node_kind {
+	RXS_NODE_LISTENER, /* in-process group listener */
+	RXS_NODE_CLIENT,   /* another process over the socket */
+};
+
+struct rxsvc_bus_node {
+	enum rxs_node_kind kind;   /* [const] */
+	unsigned int handle;       /* [const] listener handle / client id */
+	unsigned int ref;          /* [lock] callbacks running */
+	uint64_t mark;             /* [lock] route->gen when chosen */
+	bool dead;                 /* [lock] unlinked, free at ref 0 */
+	void *policy_priv;         /* [lock] */
+	uint32_t *groups;          /* [lock] memberships */
+	unsigned int ngroups;
+	unsigned int capgroups;
+	struct rxsvc_bus_node *next; /* [lock] bus->nodes */
+	struct rxsvc_bus *bus;
+	/* listener */
+	rxsvc_cn_callback_t cb;
+	void *arg;
+	/* client (all [lock]) */
+	int fd;
+	bool stream;
+	bool joined;
+	bool sender;
+	bool watching;
+	bool stalled;
+	bool dirty;
+	bool wait_write;
+	bool doomed;     /* to be removed by the bus thread */
+	bool closing;    /* refused: remove once the reply is out */
+	bool policy_init; /* node_new ran */
+	unsigned int rights;
+	struct rxsvc_cn_src cred;
+	struct rxsvc_strp *strp;
+	struct event *rev;
+	struct event *wev;
+	struct rxs_qent *q;
+	uint32_t qmask;
+	uint32_t qhead;  /* next to fill */
+	uint32_t qtail;  /* next to send */
+	uint32_t missed; /* drops not yet reported */
+	size_t head_off; /* bytes of the entry at qtail already sent */
+	uint8_t *ctl;    /* control frames (replies, notices), in order */
+	size_t ctl_len;
+	size_t ctl_off;
+	size_t ctl_cap;
+	struct rxsvc_bus_node *dirty_next;
+	struct rxsvc_bus_node *stall_next;
+};
+
+struct rxs_cb {
+	struct rxsvc_cb_id id;
+	char name[32];
+	rxsvc_cn_callback_t fn;
+	void *arg;
+	unsigned int ref;
+	bool dead;
+	struct rxs_cb *next;
+};
+
+struct rxs_group {
+	uint32_t group;
+	unsigned int n;
+	unsigned int cap;
+	struct rxsvc_bus_node **members;
+};
+
+struct rxsvc_bus_route {
+	const struct rxsvc_cn_msg *msg;
+	uint32_t group;
+	struct rxsvc_bus_node *from;
+	struct rxs_group *g;
+	struct rxsvc_bus_node **chosen;
+	unsigned int nchosen;
+	unsigned int capchosen;
+	uint64_t gen;
+};
+
+struct rxsvc_bus {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;  /* slot freed, callback idle */
+	/* settings [const] but max_subscribers [lock] */
+	unsigned int mode;
+	uid_t uid;
+	gid_t gid;
+	enum rxsvc_bus_delivery delivery;
+	const struct rxsvc_bus_policy_ops *policy;
+	void *policy_priv;
+	unsigned int max_subscribers;
+	unsigned int mtu;
+	unsigned int pool_n;
+	unsigned int queue_len;
+	unsigned int assembly_ms;
+	/* pool [lock] */
+	uint8_t *pool_mem;
+	size_t slot_stride;
+	struct rxs_slot *free_slots;
+	unsigned int pool_used;
+	/* connector [lock] */
+	struct rxs_cb *cbs;
+	struct rxsvc_bus_node *nodes;
+	struct rxs_group *groups;
+	unsigned int ngroups;
+	unsigned int capgroups;
+	unsigned int next_handle;
+	unsigned int clients;
+	unsigned int senders;
+	unsigned int receivers;
+	unsigned int listeners;
+	struct rxsvc_bus_route route; /* scratch, under the lock */
+	uint8_t *rx_scratch;          /* bus thread: a remote msg decoded */
+	/* server */
+	char *path;
+	char *stream_path;
+	int lfd;
+	int slfd;
+	int wakefd;
+	bool wake_pending;            /* [lock] */
+	bool stopping;
+	bool resume;                  /* [lock] slots freed: unstall */
+	struct event_base *base;
+	bool own_base;
+	bool thread_started;
+	pthread_t thread;
+	struct event *lev;
+	struct event *slev;
+	struct event *wakeev;
+	struct event *tickev;
+	unsigned int ndoomed;         /* [lock] */
+	struct rxsvc_bus_node *dirty; /* [lock] clients to flush */
+	struct rxsvc_bus_node *stalled; /* [lock] paused lossless senders */
+	struct rxsvc_strp_stats strp_gone; /* [lock] of closed clients */
+	uint64_t stats[RXS_BS__NR];   /* [lock] */
+	/* [atomic] members of engine groups + callbacks of engine ids */
+	unsigned int engine_interest;
+};
+
+static inline bool rxs_engine_group(uint32_t group)
+{
+	return group >= RXSVC_EV_GROUP_CALL && group <= RXSVC_EV_GROUP_SEC;
+}
+
+/* Lock-free: does anyone care for the engine's events? (engine_pub.c) */
+static inline bool rxs_bus_engine_heard(struct rxsvc_bus *bus)
+{
+	return __atomic_load_n(&bus->engine_interest, __ATOMIC_RELAXED) != 0;
+}
+
+static inline void rxs_bus_engine_interest(struct rxsvc_bus *bus, int delta)
+{
+	__atomic_add_fetch(&bus->engine_interest, (unsigned int)delta,
+			   __ATOMIC_RELAXED);
+}
+
+struct rxs_slot *rxs_slot_get(struct rxsvc_bus *bus);
+void rxs_slot_put(struct rxsvc_bus *bus, struct rxs_slot *slot);
+struct rxs_group *rxs_group_find(struct rxsvc_bus *bus, uint32_t group);
+int rxs_node_join(struct rxsvc_bus *bus, struct rxsvc_bus_node *node,
+		  uint32_t group);
+int rxs_node_leave(struct rxsvc_bus *bus, struct rxsvc_bus_node *node,
+		   uint32_t group);
+void rxs_node_unlink(struct rxsvc_bus *bus, struct rxsvc_bus_node *node);
+void rxs_bus_counts_changed(struct rxsvc_bus *bus);
+
+#define RXS_SEND_NONBLOCK 0x1 /* as RXSVC_CN_NONBLOCK */
+#define RXS_SEND_REMOTE   0x2 /* from a client: pause instead of waiting */
+
+/*
+ * Route and deliver one message.  Called with the lock held; drops and
+ * retakes it around in-process callbacks.  Returns 0, -ESRCH,
+ * -EMSGSIZE, -EAGAIN, or RXSVC_STRP_RETRY (remote, lossless, full).
+ */
+int rxs_bus_send_locked(struct rxsvc_bus *bus, const struct rxsvc_cn_msg *msg,
+			uint32_t group, struct rxsvc_bus_node *from,
+			const struct rxsvc_cn_src *src, uint8_t hops,
+			unsigned int flags);
+void rxs_bus_fill_info(struct rxsvc_bus *bus, struct rxsvc_bus_info *info);
+void rxs_bus_fill_stats(struct rxsvc_bus *bus, uint64_t *vals);
+
+/* ---------------------------------------------------------------- */
+/* bus_server.c: the socket side, on the bus thread                  */
+/* ---------------------------------------------------------------- */
+
+int rxs_server_open(struct rxsvc_bus *bus, const struct rxsvc_bus_params *p);
+void rxs_server_close(struct rxsvc_bus *bus);
+/* Queue @slot for @node (lossy: drop if full).  Lock held. */
+void rxs_client_enqueue(struct rxsvc_bus *bus, struct rxsvc_bus_node *node,
+			struct rxs_slot *slot);
+/* Append a control frame; false if the client is over its limit. */
+bool rxs_client_ctl(struct rxsvc_bus *bus, struct rxsvc_bus_node *node,
+		    const uint8_t *frame, size_t len);
+void rxs_client_mark_dirty(struct rxsvc_bus *bus, struct rxsvc_bus_node *node);
+/* Make the bus thread flush dirty clients.  Lock held. */
+void rxs_server_kick(struct rxsvc_bus *bus);
+
+#endif /* RXS_EVENTS_INTERNAL_H */

@@ -1,0 +1,56 @@
+# events/: the event bus (issue 4).  Included by the top-level Makefile.am.
+
+EVENTS_LIBS = $(LIBEVENT_LIBS) -lpthread
+
+noinst_LTLIBRARIES += librxsvc_events.la
+librxsvc_events_la_SOURCES = events/internal.h events/frame.c \
+	events/strparser.c events/bus.c events/bus_server.c events/policy.c \
+	events/client.c
+librxsvc_events_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+librxsvc_events_la_LIBADD = $(EVENTS_LIBS)
+rxsvcinclude_HEADERS += include/rxsvc/events.h
+
+# The engine's publisher needs the engine's rxsvc_sock_set_observer(); it
+# is a library of its own so that the bus, its tests and rxsvc-eventd
+# link without the engine.  librxsvc.la takes both.
+noinst_LTLIBRARIES += librxsvc_events_engine.la
+librxsvc_events_engine_la_SOURCES = events/engine_pub.c
+librxsvc_events_engine_la_CFLAGS = $(AM_CFLAGS)
+
+bin_PROGRAMS += cmd/rxsvc-eventd
+cmd_rxsvc_eventd_SOURCES = cmd/rxsvc-eventd.c
+cmd_rxsvc_eventd_LDADD = librxsvc_events.la $(EVENTS_LIBS)
+
+EVENTS_UNIT_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+EVENTS_UNIT_LDADD = librxsvc_events.la $(CUNIT_LIBS) $(EVENTS_LIBS)
+
+check_PROGRAMS += tests/unit/test_events tests/unit/test_events_strp \
+	tests/unit/test_events_bus
+tests_unit_test_events_SOURCES = tests/unit/test_events.c
+tests_unit_test_events_CFLAGS = $(EVENTS_UNIT_CFLAGS)
+tests_unit_test_events_LDADD = $(EVENTS_UNIT_LDADD)
+tests_unit_test_events_strp_SOURCES = tests/unit/test_events_strp.c
+tests_unit_test_events_strp_CFLAGS = $(EVENTS_UNIT_CFLAGS)
+tests_unit_test_events_strp_LDADD = $(EVENTS_UNIT_LDADD)
+tests_unit_test_events_bus_SOURCES = tests/unit/test_events_bus.c
+tests_unit_test_events_bus_CFLAGS = $(EVENTS_UNIT_CFLAGS)
+tests_unit_test_events_bus_LDADD = $(EVENTS_UNIT_LDADD)
+TESTS += tests/unit/test_events tests/unit/test_events_strp \
+	tests/unit/test_events_bus
+
+# `rxsvc events` without cmd/rxsvc's dispatcher, for the shell tests.
+check_PROGRAMS += tests/integration/events_cli
+tests_integration_events_cli_SOURCES = tests/integration/events_cli.c \
+	cmd/rxsvc_events.c cmd/rxsvc_events.h
+tests_integration_events_cli_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_integration_events_cli_LDADD = librxsvc_events.la $(JANSSON_LIBS) \
+	$(EVENTS_LIBS)
+
+EVENTS_SH_TESTS = tests/integration/events_basic.sh \
+	tests/integration/events_lossy.sh \
+	tests/integration/events_lossless.sh \
+	tests/integration/events_access.sh \
+	tests/integration/events_crash.sh \
+	tests/integration/events_many.sh
+TESTS += $(EVENTS_SH_TESTS)
+EXTRA_DIST += $(EVENTS_SH_TESTS) tests/integration/events_lib.sh
