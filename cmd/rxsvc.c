@@ -210,8 +210,11 @@ static int call_report(struct rxsvc_call *call, const char *addr)
 		warnx_("call to %s refused: server BUSY", addr);
 		return EXIT_BUSY;
 	case RXSVC_COMPLETE_NET_ERROR:
-		warnx_("call to %s failed: %s (no answer from the peer)", addr,
-		       strerror(-rxsvc_call_error(call)));
+		warnx_("call to %s failed: %s%s", addr,
+		       strerror(-rxsvc_call_error(call)),
+		       rxsvc_call_error(call) == -ETIMEDOUT ?
+			       " (no answer from the peer)" :
+			       "");
 		return EXIT_TIMEOUT;
 	case RXSVC_COMPLETE_LOCAL_ERROR:
 		warnx_("call to %s failed: %s", addr,

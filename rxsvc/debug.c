@@ -23,3 +23,13 @@ void rxs_debug_version(struct rxsvc_sock *sock, struct rxs_rxpkt *pkt,
 	h.flags &= (uint8_t)~RXS_CLIENT_INITIATED;
 	rxs_send_raw(sock, &pkt->from, &h, body, sizeof(body));
 }
+
+/*
+ * A DEBUG (rxdebug) request (rx-protocol.md §S.1).  Answered by the
+ * measurement issue's code; until then refused like an unknown type.
+ */
+void rxs_debug_request(struct rxsvc_sock *sock, struct rxs_rxpkt *pkt,
+		       const struct rxs_hdr *hdr)
+{
+	RXS_STAT_INC(sock, unknown_type_in);
+}

@@ -895,6 +895,8 @@ void rxs_input_packet(struct rxsvc_sock *sock, struct rxs_rxpkt *pkt)
 		goto drop;
 	case RXS_PKT_DEBUG:
 		RXS_STAT_INC(sock, debug_in);
+		if (!(sock->sock_flags & RXSVC_SOCK_NO_DEBUG))
+			rxs_debug_request(sock, pkt, &hdr);
 		goto drop;
 	case RXS_PKT_PARAMS:
 	case 10:

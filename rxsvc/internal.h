@@ -48,7 +48,7 @@ struct event;
 	X(calls_hard_timeout) X(busy_ratelimited)                             \
 	X(rx_drop_nobuf) X(rx_drop_nocall) X(rx_drop_stale)                   \
 	X(rx_drop_nonservice) X(rx_truncated) X(sock_overruns)                \
-	X(send_errors) X(conns_created) X(conns_reaped) X(peers_created)      \
+	X(send_errors) X(icmp_errors) X(conns_created) X(conns_reaped) X(peers_created)      \
 	X(peers_reaped) X(fault_dropped) X(fault_duplicated)                  \
 	X(fault_reordered) X(fault_delayed) X(final_ack_resent)               \
 	X(bad_short_hdr) X(bad_bad_type) X(bad_zero_seq) X(bad_zero_call)     \
@@ -106,6 +106,7 @@ struct rxs_peer {
 	uint64_t busy_window_start;
 	unsigned int busy_sent;
 	unsigned int service_calls;   /* [io] active service calls */
+	uint64_t last_sent;           /* [io] for the VERSION keepalive */
 	uint64_t last_used;
 };
 
@@ -344,6 +345,9 @@ void rxs_peer_get(struct rxs_peer *peer);
 void rxs_peer_put(struct rxsvc_sock *sock, struct rxs_peer *peer);
 void rxs_peer_reap(struct rxsvc_sock *sock, uint64_t now);
 void rxs_peer_destroy_all(struct rxsvc_sock *sock);
+void rxs_peer_keepalive(struct rxsvc_sock *sock, uint64_t now);
+void rxs_peer_error(struct rxsvc_sock *sock, const union rxs_addr *addr,
+		    int error);
 
 /* conn_object.c */
 int rxs_conn_connect_call(struct rxsvc_sock *sock, struct rxsvc_call *call);
@@ -428,6 +432,8 @@ void rxs_observe(struct rxsvc_sock *sock, enum rxsvc_event_type type,
 
 /* debug.c */
 void rxs_debug_version(struct rxsvc_sock *sock, struct rxs_rxpkt *pkt,
+		       const struct rxs_hdr *hdr);
+void rxs_debug_request(struct rxsvc_sock *sock, struct rxs_rxpkt *pkt,
 		       const struct rxs_hdr *hdr);
 
 #endif /* RXS_INTERNAL_H */

@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <linux/errqueue.h>
 #include <event2/event.h>
 
 #include "rxsvc/internal.h"
@@ -203,6 +205,11 @@ void rxs_io_read(struct rxsvc_sock *sock)
 			return;
 		}
 		r = recvmmsg(sock->fd, msg, n, MSG_DONTWAIT, NULL);
+		if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			/* A pending ICMP error is reported here once (and
+			 * queued for io_read_errors): read on. */
+			continue;
+		}
 		if (r <= 0)
 			return;
 		for (int i = 0; i < r; i++) {
@@ -243,10 +250,50 @@ void rxs_io_read(struct rxsvc_sock *sock)
 	} while (++rounds < 16);
 }
 
+/*
+ * Read queued ICMP errors (IP_RECVERR): the offender is the address we
+ * sent to.  Only errors that say the peer is unreachable end calls.
+ */
+static void io_read_errors(struct rxsvc_sock *sock)
+{
+	for (int n = 0; n < 64; n++) {
+		char cbuf[512];
+		union rxs_addr to;
+		uint8_t data[64];
+		struct iovec iov = { data, sizeof(data) };
+		struct msghdr msg = { 0 };
+		struct cmsghdr *c;
+
+		msg.msg_name = &to;
+		msg.msg_namelen = sizeof(to);
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cbuf;
+		msg.msg_controllen = sizeof(cbuf);
+		if (recvmsg(sock->fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			return;
+		for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+			struct sock_extended_err ee;
+
+			if (!((c->cmsg_level == SOL_IP &&
+			       c->cmsg_type == IP_RECVERR) ||
+			      (c->cmsg_level == SOL_IPV6 &&
+			       c->cmsg_type == IPV6_RECVERR)))
+				continue;
+			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+			if (ee.ee_errno == ECONNREFUSED ||
+			    ee.ee_errno == EHOSTUNREACH ||
+			    ee.ee_errno == ENETUNREACH)
+				rxs_peer_error(sock, &to, (int)ee.ee_errno);
+		}
+	}
+}
+
 static void rx_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct rxsvc_sock *sock = arg;
 
+	io_read_errors(sock);
 	rxs_io_read(sock);
 	/* Pokes that arrived meanwhile are cheap to take now. */
 	rxs_io_process_attend(sock);
@@ -294,6 +341,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	rxs_conn_reap(sock, now, false);
 	rxs_peer_reap(sock, now);
+	rxs_peer_keepalive(sock, now);
 	io_finish(sock);
 }
 

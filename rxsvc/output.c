@@ -189,6 +189,7 @@ static void send_data(struct rxsvc_call *call, uint32_t first, unsigned int n,
 	if (n > 1)
 		RXS_STAT_INC(sock, jumbo_out);
 	call->last_tx = now;
+	conn->peer->last_sent = now;
 	outq_commit(sock, slot, niov);
 }
 
@@ -405,6 +406,7 @@ void rxs_send_ack(struct rxsvc_call *call, uint8_t reason, uint32_t serial,
 	call->ack_reason = 0;
 	call->t_ack = 0;
 	call->last_tx = now;
+	conn->peer->last_sent = now;
 }
 
 /* Send an ABORT for a call.  - I/O thread. */

@@ -119,3 +119,61 @@ void rxs_peer_destroy_all(struct rxsvc_sock *sock)
 	sock->peer_hash = NULL;
 	sock->peer_hash_size = 0;
 }
+
+#define PEER_KEEPALIVE_US (20ull * 1000000u)
+
+/*
+ * Keep NAT mappings and the peer's idea of us alive: a VERSION packet
+ * without CLIENT_INITIATED (no answer expected) to every peer that has
+ * live connections and heard nothing from us for 20 s, as Linux does
+ * (rx-protocol.md §5.4).  - I/O thread, from the one-second tick.
+ */
+void rxs_peer_keepalive(struct rxsvc_sock *sock, uint64_t now)
+{
+	static const uint8_t nul;
+
+	for (unsigned int i = 0; i < sock->peer_hash_size; i++) {
+		for (struct rxs_peer *p = sock->peer_hash[i]; p;
+		     p = p->hash_next) {
+			struct rxs_hdr h = { 0 };
+
+			if (!p->ref || now - p->last_sent < PEER_KEEPALIVE_US)
+				continue;
+			h.epoch = sock->epoch;
+			h.type = RXS_PKT_VERSION;
+			h.flags = RXS_LAST_PACKET;
+			rxs_send_raw(sock, &p->addr, &h, &nul, 1);
+			p->last_sent = now;
+		}
+	}
+}
+
+/*
+ * An ICMP error about @addr (port or host unreachable): every call with
+ * that peer ends as a network error with the errno (design.md,
+ * "Decisions"); no ABORT goes to a peer that is not there.
+ */
+void rxs_peer_error(struct rxsvc_sock *sock, const union rxs_addr *addr,
+		    int error)
+{
+	struct rxs_peer *peer = rxs_peer_lookup(sock, addr, false);
+
+	RXS_STAT_INC(sock, icmp_errors);
+	if (!peer)
+		return;
+	for (struct rxs_conn *c = sock->conns; c; c = c->list_next) {
+		if (c->peer != peer)
+			continue;
+		for (unsigned int ch = 0; ch < RXS_MAXCALLS; ch++) {
+			struct rxsvc_call *call = c->chan[ch].call;
+
+			if (call) {
+				rxs_observe(sock, RXSVC_EV_NET_ERROR, call,
+					    NULL);
+				rxs_call_complete(call,
+						  RXSVC_COMPLETE_NET_ERROR, 0,
+						  -error);
+			}
+		}
+	}
+}

@@ -35,6 +35,13 @@ int rxs_udp_open(const union rxs_addr *local, socklen_t len, int *fdp)
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz));
 	setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on));
+	/* ICMP errors (port/host unreachable) end calls promptly. */
+	if (local->sa.sa_family == AF_INET6) {
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on));
+		setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
+	} else {
+		setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
+	}
 	if (bind(fd, &local->sa, len) < 0) {
 		int err = -errno;
 

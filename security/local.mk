@@ -1,0 +1,1 @@
+# automake fragment (filled in by its owner)
