@@ -27,6 +27,7 @@
 
 #include "config.h"
 #include "cmd/common.h"
+#include <rxsvc/events.h>
 
 #define MAX_LISTEN     8
 #define ECHO_SERVICE   1
@@ -48,6 +49,9 @@ struct ctx {
 
 static struct {
 	struct rxsvc_sock *socks[MAX_LISTEN];
+	struct rxsvc_evpub *pubs[MAX_LISTEN];
+	struct rxsvc_bus *bus;
+	const char *events_socket;
 	unsigned int nsocks;
 	unsigned int backlog;
 	unsigned int max_calls;
@@ -307,6 +311,8 @@ static void usage(FILE *f)
 		"  -t, --threads N         worker threads (def. 4)\n"
 		"      --no-debug          refuse rxdebug requests\n"
 		"      --stats-file FILE   write the endpoints' counters at exit\n"
+		"      --events-socket PATH  host the event bus there and publish\n"
+		"                          the engine's events on it\n"
 		"  -v, --verbose           a line per call on stderr\n"
 		"  -h, --help, -V, --version\n");
 }
@@ -324,6 +330,7 @@ static void parse_args(int argc, char **argv, const char **listen,
 		{ "no-debug", no_argument, NULL, 'D' },
 		{ "max-calls-per-peer", required_argument, NULL, 'p' },
 		{ "stats-file", required_argument, NULL, 'S' },
+		{ "events-socket", required_argument, NULL, 'e' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -373,6 +380,9 @@ static void parse_args(int argc, char **argv, const char **listen,
 			break;
 		case 'S':
 			d.stats_file = optarg;
+			break;
+		case 'e':
+			d.events_socket = optarg;
 			break;
 		case 'v':
 			d.verbose++;
@@ -438,6 +448,25 @@ static void write_port_file(const char *path, struct rxsvc_sock *sock)
 		die("cannot write %s: %s", path, strerror(errno));
 }
 
+/* Host the event bus (no separate daemon) and publish engine events. */
+static void start_events(void)
+{
+	struct rxsvc_bus_params bp = RXSVC_BUS_PARAMS_INIT;
+	int ret;
+
+	bp.path = d.events_socket;
+	ret = rxsvc_bus_open(&bp, &d.bus);
+	if (ret < 0)
+		die("cannot open the event bus at %s: %s", d.events_socket,
+		    strerror(-ret));
+	for (unsigned int i = 0; i < d.nsocks; i++) {
+		ret = rxsvc_evpub_start(d.bus, d.socks[i], &d.pubs[i]);
+		if (ret < 0)
+			die("cannot publish engine events: %s",
+			    strerror(-ret));
+	}
+}
+
 /* Counters of all endpoints, summed, one "name value" line each. */
 static void write_stats(const char *path)
 {
@@ -486,6 +515,8 @@ int main(int argc, char **argv)
 			die("cannot start worker threads");
 	for (unsigned int i = 0; i < nlisten; i++)
 		d.socks[d.nsocks++] = open_endpoint(listen[i]);
+	if (d.events_socket)
+		start_events();
 	if (port_file)
 		write_port_file(port_file, d.socks[0]);
 	if (d.verbose)
@@ -512,7 +543,12 @@ int main(int argc, char **argv)
 		pthread_join(th[i], NULL);
 	if (d.stats_file)
 		write_stats(d.stats_file);
-	for (unsigned int i = 0; i < d.nsocks; i++)
+	for (unsigned int i = 0; i < d.nsocks; i++) {
+		if (d.pubs[i])
+			rxsvc_evpub_stop(d.pubs[i]);
 		rxsvc_sock_close(d.socks[i]);
+	}
+	if (d.bus)
+		rxsvc_bus_close(d.bus);
 	return 0;
 }
