@@ -328,7 +328,8 @@ static void list_remove(struct rxsvc_bus_node **head,
 
 	while (*pp) {
 		struct rxsvc_bus_node **next =
-			(struct rxsvc_bus_node **)((char *)*pp + link_off);
+			(struct rxsvc_bus_node **)(void *)((char *)*pp +
+							   link_off);
 
 		if (*pp == node) {
 			*pp = *next;
@@ -588,7 +589,8 @@ static int client_request(struct rxsvc_bus *bus, struct rxsvc_bus_node *node,
 static int client_msg(struct rxsvc_bus *bus, struct rxsvc_bus_node *node,
 		      const struct rxs_evf *f)
 {
-	struct rxsvc_cn_msg *msg = (struct rxsvc_cn_msg *)bus->rx_scratch;
+	/* malloc()ed: suitably aligned for any type. */
+	struct rxsvc_cn_msg *msg = (struct rxsvc_cn_msg *)(void *)bus->rx_scratch;
 	struct rxsvc_cn_src src = node->cred;
 	uint8_t frame[16];
 	int ret;
