@@ -39,7 +39,7 @@ int rxs_call_alloc(struct rxsvc_sock *sock, bool client,
 	call->client = client;
 	call->debug_id = atomic_fetch_add(&sock->next_debug_id, 1);
 	call->cwnd = 4;
-	call->ssthresh = 64;
+	call->ssthresh = RXS_MAX_ACKS; /* as high as the window: RFC 5681 */
 	call->peer_rwind = 16;
 	call->payload_max = RXS_TX_PAYLOAD;
 	call->tx_total_len = -1;
