@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * rxsvcd - the rxsvc daemon: on every endpoint it listens on it serves
- * the echo service (service ID 1: the reply is exactly the request).
+ * the echo service (service ID 1: the reply is exactly the request) and
+ * the rxperf service (service ID 147, cmd/rxperf.c).
  * Unknown service IDs are answered with ABORT RX_INVALID_OPERATION by the
  * engine, as OpenAFS does.  On SIGTERM or SIGINT it stops taking new
  * calls, lets the calls in flight finish (bounded), and exits 0.
@@ -27,18 +28,20 @@
 
 #include "config.h"
 #include "cmd/common.h"
+#include "cmd/rxperf.h"
 #include <rxsvc/events.h>
 
 #define MAX_LISTEN     8
 #define ECHO_SERVICE   1
 
-enum ctx_phase { PH_RECV, PH_SEND, PH_WAIT_DONE };
+enum ctx_phase { PH_RECV, PH_SEND, PH_WAIT_DONE, PH_RXPERF };
 
 struct ctx {
 	struct ctx *next;          /* work queue */
 	bool queued;               /* [qlock] on the work queue */
 	bool running;              /* [qlock] a worker has it */
 	bool again;                /* [qlock] notified while running */
+	bool dead;                 /* [qlock] owner gone: free when idle */
 	struct rxsvc_sock *sock;
 	struct rxsvc_call *call;   /* set by the new-call notification */
 	enum ctx_phase phase;
@@ -60,6 +63,7 @@ static struct {
 	int verbose;
 	const char *stats_file;
 	unsigned int max_calls_per_peer;
+	unsigned int busy_rate;
 	bool no_debug;
 	atomic_bool stopping;
 	atomic_int active;         /* calls taken and not yet ended */
@@ -227,11 +231,53 @@ static bool echo_recv(struct ctx *c)
 	}
 }
 
+/* An rxperf call runs on a thread of its own: it blocks in recv/send. */
+static void *rxperf_thread(void *arg)
+{
+	struct ctx *c = arg;
+	bool free_now;
+
+	rxperf_serve_call(c->call);
+	log_call(c, "rxperf");
+	/* No notification follows rxsvc_call_end, so after it only a queue
+	 * entry made before can still point at the context. */
+	rxsvc_call_end(c->call);
+	pthread_mutex_lock(&d.qlock);
+	free_now = !c->queued && !c->running;
+	c->dead = true;
+	pthread_mutex_unlock(&d.qlock);
+	if (free_now)
+		free(c);
+	atomic_fetch_sub(&d.active, 1);
+	return NULL;
+}
+
+static void start_rxperf(struct ctx *c)
+{
+	pthread_attr_t attr;
+	pthread_t th;
+
+	c->phase = PH_RXPERF;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&th, &attr, rxperf_thread, c) != 0) {
+		rxsvc_call_abort(c->call, RX_CALL_DEAD, -EAGAIN, "no thread");
+		c->phase = PH_WAIT_DONE;
+	}
+	pthread_attr_destroy(&attr);
+}
+
 /* Returns true when the context is finished and freed. */
 static bool process(struct ctx *c)
 {
-	if (!c->call)
+	if (!c->call || c->phase == PH_RXPERF)
 		return false;
+	if (c->phase == PH_RECV && c->len == 0 && !c->buf &&
+	    rxsvc_call_service_id(c->call) == RXPERF_SERVICE) {
+		start_rxperf(c);
+		if (c->phase == PH_RXPERF)
+			return false;
+	}
 	if (c->phase == PH_RECV) {
 		if (!echo_recv(c) && c->phase == PH_RECV)
 			return false;
@@ -276,6 +322,11 @@ static void *worker(void *arg)
 		if (!d.qhead)
 			d.qtail = NULL;
 		c->queued = false;
+		if (c->dead) {
+			pthread_mutex_unlock(&d.qlock);
+			free(c);
+			continue;
+		}
 		c->running = true;
 		pthread_mutex_unlock(&d.qlock);
 		if (c->phase == PH_RECV && c->len == 0 && c->buf == NULL)
@@ -284,6 +335,11 @@ static void *worker(void *arg)
 			if (process(c))
 				break; /* finished and freed */
 			pthread_mutex_lock(&d.qlock);
+			if (c->dead) {
+				pthread_mutex_unlock(&d.qlock);
+				free(c);
+				break;
+			}
 			if (!c->again) {
 				c->running = false;
 				pthread_mutex_unlock(&d.qlock);
@@ -299,7 +355,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: rxsvcd [--listen ADDR:PORT]... [options]\n"
-		"Serve the Rx echo service (service ID 1) on each endpoint.\n"
+		"Serve the Rx echo service (service ID 1) and rxperf (147) on\n"
+		"each endpoint.\n"
 		"  -l, --listen ADDR:PORT  endpoint (repeatable; default [::]:7009,\n"
 		"                          all IPv4 and IPv6 addresses)\n"
 		"      --port-file FILE    write the first endpoint's port to FILE\n"
@@ -307,6 +364,7 @@ static void usage(FILE *f)
 		"      --max-calls N       active service calls per endpoint (1024)\n"
 		"      --max-calls-per-peer N  active calls one peer may hold\n"
 		"                          (def. half of --max-calls)\n"
+		"      --busy-rate N       BUSY replies per second per peer (100)\n"
 		"      --max-echo BYTES    largest request echoed (def. 256M)\n"
 		"  -t, --threads N         worker threads (def. 4)\n"
 		"      --no-debug          refuse rxdebug requests\n"
@@ -329,6 +387,7 @@ static void parse_args(int argc, char **argv, const char **listen,
 		{ "threads", required_argument, NULL, 't' },
 		{ "no-debug", no_argument, NULL, 'D' },
 		{ "max-calls-per-peer", required_argument, NULL, 'p' },
+		{ "busy-rate", required_argument, NULL, 'B' },
 		{ "stats-file", required_argument, NULL, 'S' },
 		{ "events-socket", required_argument, NULL, 'e' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -372,6 +431,11 @@ static void parse_args(int argc, char **argv, const char **listen,
 			break;
 		case 'D':
 			d.no_debug = true;
+			break;
+		case 'B':
+			if (!parse_uint(optarg, 1u << 24, &v) || v == 0)
+				die("bad --busy-rate: %s", optarg);
+			d.busy_rate = (unsigned int)v;
 			break;
 		case 'p':
 			if (!parse_uint(optarg, 1u << 20, &v) || v == 0)
@@ -417,11 +481,13 @@ static struct rxsvc_sock *open_endpoint(const char *spec)
 	}
 	p.max_calls = d.max_calls;
 	p.max_calls_per_peer = d.max_calls_per_peer;
+	p.busy_per_sec = d.busy_rate;
 	p.flags = d.no_debug ? RXSVC_SOCK_NO_DEBUG : 0;
 	ret = rxsvc_sock_open(&p, &sock);
 	if (ret < 0)
 		die("cannot listen on %s: %s", spec, strerror(-ret));
 	if ((ret = rxsvc_sock_add_service(sock, ECHO_SERVICE)) < 0 ||
+	    (ret = rxsvc_sock_add_service(sock, RXPERF_SERVICE)) < 0 ||
 	    (ret = rxsvc_sock_listen(sock, d.backlog)) < 0)
 		die("cannot serve on %s: %s", spec, strerror(-ret));
 	rxsvc_sock_set_accept(sock, on_new_call, on_discard, NULL);
