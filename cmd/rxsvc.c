@@ -19,6 +19,9 @@
 #include "config.h"
 #include "cmd/common.h"
 #include "cmd/rxsvc_events.h"
+#include "cmd/rxperf.h"
+#include "cmd/rxdebug_cmd.h"
+#include "cmd/pb_cmd.h"
 
 #define EXIT_ABORT   1
 #define EXIT_USAGE   2
@@ -34,6 +37,13 @@ static void usage(FILE *f)
 		"  call ADDR:PORT --service N [--data STRING | --data-file F]\n"
 		"       [--out F] [--timeout SECS] [--retry-busy N] [--stats] [-v]\n"
 		"      make one call; the reply goes to F or standard output\n"
+		"  perf ADDR:PORT rpc|send|recv|file [--bytes N | --send N --recv N]\n"
+		"       [--calls N] [--threads N] [--duration S] [--json]\n"
+		"      drive any rxperf server (service 147)\n"
+		"  debug ADDR:PORT [--stats] [--conns] [--peers] [--json]\n"
+		"      query any Rx server with DEBUG packets (as rxdebug)\n"
+		"  pb describe ADDR:PORT --service N\n"
+		"      what a protobuf-c service over Rx offers\n"
 		"  events [subscribe|send|info|manage] [--socket PATH] ...\n"
 		"      the event bus (rxsvc events --help)\n"
 		"  version\n");
@@ -318,6 +328,12 @@ int main(int argc, char **argv)
 		return cmd_call(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "events"))
 		return rxsvc_cmd_events(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "perf"))
+		return rxsvc_cmd_perf(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "debug"))
+		return rxsvc_cmd_debug(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "pb"))
+		return rxsvc_cmd_pb(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("rxsvc %s (librxsvc %s)\n", PACKAGE_VERSION,
 		       rxsvc_version());
