@@ -85,8 +85,9 @@ int rxs_ack_decode(const uint8_t *body, size_t len, struct rxs_ack *ack)
 	rxs_cur_be32(&c, &ack->max_mtu);
 	rxs_cur_be32(&c, &ack->if_mtu);
 	ack->has_mtu = true;
-	if (c.left == 4 || c.left >= 8)
-		rxs_cur_be32(&c, &ack->rwind);
+	if (c.left != 4 && c.left < 8)
+		return 0;
+	rxs_cur_be32(&c, &ack->rwind);
 	if (c.left >= 4) {
 		rxs_cur_be32(&c, &ack->jumbo_max);
 		ack->has_trailer = true;

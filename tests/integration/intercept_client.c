@@ -86,7 +86,7 @@ int main(int argc, char **argv)
 	if (argc != 3 || rxsvc_srx_parse(&cp.peer, argv[1]) < 0)
 		return 2;
 	want_len = strtoul(argv[2], NULL, 10);
-	req = malloc(want_len + 1);
+	req = malloc(want_len + 16); /* the second call sends 10 */
 	got = malloc(want_len + 1);
 	for (size_t i = 0; i < want_len; i++)
 		req[i] = (uint8_t)(i * 7 + 3);
