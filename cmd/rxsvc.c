@@ -22,6 +22,8 @@
 #include "cmd/rxperf.h"
 #include "cmd/rxdebug_cmd.h"
 #include "cmd/pb_cmd.h"
+#include "cmd/key_cmd.h"
+#include <rxsvc/key.h>
 
 #define EXIT_ABORT   1
 #define EXIT_USAGE   2
@@ -36,12 +38,17 @@ static void usage(FILE *f)
 		"commands:\n"
 		"  call ADDR:PORT --service N [--data STRING | --data-file F]\n"
 		"       [--out F] [--timeout SECS] [--retry-busy N] [--stats] [-v]\n"
+		"       [--key NAME [--level clear|auth|crypt]]\n"
 		"      make one call; the reply goes to F or standard output\n"
 		"  perf ADDR:PORT rpc|send|recv|file [--bytes N | --send N --recv N]\n"
 		"       [--calls N] [--threads N] [--duration S] [--json]\n"
 		"      drive any rxperf server (service 147)\n"
 		"  debug ADDR:PORT [--stats] [--conns] [--peers] [--json]\n"
 		"      query any Rx server with DEBUG packets (as rxdebug)\n"
+		"  key add NAME --keyfile F [--kvno N] | key list | key del NAME\n"
+		"      rxkad tokens in the kernel keyrings (rxsvc:NAME)\n"
+		"  keyfile add FILE --kvno N (--hex HEX | --random)\n"
+		"      server keys\n"
 		"  pb describe ADDR:PORT --service N\n"
 		"      what a protobuf-c service over Rx offers\n"
 		"  events [subscribe|send|info|manage] [--socket PATH] ...\n"
@@ -59,6 +66,8 @@ struct call_opts {
 	unsigned long retry_busy;
 	int verbose;
 	int stats;
+	const char *key;
+	unsigned int level;
 };
 
 static void call_usage(void)
@@ -66,7 +75,7 @@ static void call_usage(void)
 	fprintf(stderr,
 		"usage: rxsvc call ADDR:PORT --service N [--data STRING | "
 		"--data-file F] [--out F] [--timeout SECS] [--retry-busy N] "
-		"[-v]\n");
+		"[--key NAME [--level clear|auth|crypt]] [-v]\n");
 	exit(EXIT_USAGE);
 }
 
@@ -81,6 +90,8 @@ static void call_parse(int argc, char **argv, struct call_opts *o)
 		{ "retry-busy", required_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "stats", no_argument, NULL, 'S' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "level", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -119,6 +130,19 @@ static void call_parse(int argc, char **argv, struct call_opts *o)
 			break;
 		case 'S':
 			o->stats = 1;
+			break;
+		case 'k':
+			o->key = optarg;
+			break;
+		case 'L':
+			if (!strcmp(optarg, "clear"))
+				o->level = 0;
+			else if (!strcmp(optarg, "auth"))
+				o->level = 1;
+			else if (!strcmp(optarg, "crypt"))
+				o->level = 2;
+			else
+				call_usage();
 			break;
 		case 'h':
 		default:
@@ -254,6 +278,16 @@ static int cmd_call(int argc, char **argv)
 	}
 	cp.peer.service_id = (uint16_t)o.service;
 	cp.hard_time_ms = (unsigned int)o.timeout * 1000;
+	if (o.key) {
+		/* A token from the kernel keyrings: rxkad for this call. */
+		ret = rxsvc_key_get(o.key, &cp.key);
+		if (ret < 0) {
+			warnx_("no usable key rxsvc:%s: %s", o.key,
+			       strerror(-ret));
+			return EXIT_LOCAL;
+		}
+		cp.security_level = o.level;
+	}
 	sp.local.addr.sa.sa_family = cp.peer.addr.sa.sa_family;
 	sp.local.addrlen = cp.peer.addrlen;
 	ret = rxsvc_sock_open(&sp, &sock);
@@ -314,6 +348,7 @@ static int cmd_call(int argc, char **argv)
 	if (o.out && close(out) < 0)
 		die("cannot write %s: %s", o.out, strerror(errno));
 	rxsvc_sock_close(sock);
+	rxsvc_key_put(cp.key);
 	return rc;
 }
 
@@ -334,6 +369,10 @@ int main(int argc, char **argv)
 		return rxsvc_cmd_debug(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "pb"))
 		return rxsvc_cmd_pb(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "key"))
+		return rxsvc_cmd_key(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "keyfile"))
+		return rxsvc_cmd_keyfile(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("rxsvc %s (librxsvc %s)\n", PACKAGE_VERSION,
 		       rxsvc_version());

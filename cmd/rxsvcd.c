@@ -29,6 +29,7 @@
 #include "config.h"
 #include "cmd/common.h"
 #include "cmd/rxperf.h"
+#include <rxsvc/key.h>
 #include <rxsvc/events.h>
 
 #define MAX_LISTEN     8
@@ -55,6 +56,10 @@ static struct {
 	struct rxsvc_evpub *pubs[MAX_LISTEN];
 	struct rxsvc_bus *bus;
 	const char *events_socket;
+	const char *keyfile;
+	struct rxsvc_keyset *keyset;
+	unsigned int min_level;
+	int require_rxkad;
 	unsigned int nsocks;
 	unsigned int backlog;
 	unsigned int max_calls;
@@ -369,6 +374,9 @@ static void usage(FILE *f)
 		"  -t, --threads N         worker threads (def. 4)\n"
 		"      --no-debug          refuse rxdebug requests\n"
 		"      --stats-file FILE   write the endpoints' counters at exit\n"
+		"      --keyfile FILE      rxkad service keys (OpenAFS KeyFile or text)\n"
+		"      --min-level LEVEL   lowest rxkad level accepted (clear)\n"
+		"      --require-rxkad     refuse unauthenticated (rxnull) calls\n"
 		"      --events-socket PATH  host the event bus there and publish\n"
 		"                          the engine's events on it\n"
 		"  -v, --verbose           a line per call on stderr\n"
@@ -390,6 +398,9 @@ static void parse_args(int argc, char **argv, const char **listen,
 		{ "busy-rate", required_argument, NULL, 'B' },
 		{ "stats-file", required_argument, NULL, 'S' },
 		{ "events-socket", required_argument, NULL, 'e' },
+		{ "keyfile", required_argument, NULL, 'K' },
+		{ "min-level", required_argument, NULL, 'm' },
+		{ "require-rxkad", no_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -448,6 +459,22 @@ static void parse_args(int argc, char **argv, const char **listen,
 		case 'e':
 			d.events_socket = optarg;
 			break;
+		case 'K':
+			d.keyfile = optarg;
+			break;
+		case 'm':
+			if (!strcmp(optarg, "clear"))
+				d.min_level = 0;
+			else if (!strcmp(optarg, "auth"))
+				d.min_level = 1;
+			else if (!strcmp(optarg, "crypt"))
+				d.min_level = 2;
+			else
+				die("bad --min-level: %s", optarg);
+			break;
+		case 'R':
+			d.require_rxkad = 1;
+			break;
 		case 'v':
 			d.verbose++;
 			break;
@@ -490,6 +517,18 @@ static struct rxsvc_sock *open_endpoint(const char *spec)
 	    (ret = rxsvc_sock_add_service(sock, RXPERF_SERVICE)) < 0 ||
 	    (ret = rxsvc_sock_listen(sock, d.backlog)) < 0)
 		die("cannot serve on %s: %s", spec, strerror(-ret));
+	if (d.keyset) {
+		struct rxsvc_service_security sec = RXSVC_SERVICE_SECURITY_INIT;
+
+		sec.keyset = d.keyset;
+		sec.min_level = d.min_level;
+		sec.require_rxkad = d.require_rxkad;
+		if ((ret = rxsvc_sock_set_service_security(sock, ECHO_SERVICE,
+							   &sec)) < 0 ||
+		    (ret = rxsvc_sock_set_service_security(
+			     sock, RXPERF_SERVICE, &sec)) < 0)
+			die("cannot set security: %s", strerror(-ret));
+	}
 	rxsvc_sock_set_accept(sock, on_new_call, on_discard, NULL);
 	recharge(sock);
 	return sock;
@@ -576,6 +615,19 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (d.keyfile) {
+		unsigned int line = 0;
+		int ret = rxsvc_keyset_load_file(d.keyfile, &d.keyset, &line);
+
+		if (ret < 0 && line)
+			die("cannot load key file %s: %s at line %u", d.keyfile,
+			    strerror(-ret), line);
+		if (ret < 0)
+			die("cannot load key file %s: %s", d.keyfile,
+			    strerror(-ret));
+	} else if (d.require_rxkad) {
+		die("--require-rxkad needs --keyfile");
+	}
 	for (unsigned int i = 0; i < d.nthreads; i++)
 		if (pthread_create(&th[i], NULL, worker, NULL) != 0)
 			die("cannot start worker threads");
@@ -616,5 +668,6 @@ int main(int argc, char **argv)
 	}
 	if (d.bus)
 		rxsvc_bus_close(d.bus);
+	rxsvc_keyset_free(d.keyset);
 	return 0;
 }

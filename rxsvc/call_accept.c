@@ -7,6 +7,7 @@
  * BUSY when none is left (design.md, "Decisions").
  */
 #include <errno.h>
+#include <string.h>
 
 #include "rxsvc/internal.h"
 
@@ -27,6 +28,45 @@ RXSVC_API int rxsvc_sock_add_service(struct rxsvc_sock *sock,
 		sock->services[sock->nservices++] = service_id;
 	pthread_mutex_unlock(&sock->charge_lock);
 	return ret;
+}
+
+RXSVC_API int rxsvc_sock_set_service_security(
+	struct rxsvc_sock *sock, uint16_t service_id,
+	const struct rxsvc_service_security *sec)
+{
+	struct rxsvc_service_security d = RXSVC_SERVICE_SECURITY_INIT;
+	int ret = -ENOENT;
+
+	if (!sec || sec->size < sizeof(uint32_t))
+		return -EINVAL;
+	memcpy(&d, sec, sec->size < sizeof(d) ? sec->size : sizeof(d));
+	if (d.min_level > 2 || (d.require_rxkad && !d.keyset))
+		return -EINVAL;
+	pthread_mutex_lock(&sock->charge_lock);
+	for (unsigned int i = 0; i < sock->nservices; i++) {
+		if (sock->services[i] != service_id)
+			continue;
+		sock->service_sec[i].keyset = d.keyset;
+		sock->service_sec[i].min_level = d.min_level;
+		sock->service_sec[i].require_rxkad = d.require_rxkad;
+		ret = 0;
+	}
+	pthread_mutex_unlock(&sock->charge_lock);
+	return ret;
+}
+
+/* A service's security settings, or NULL.  - I/O thread. */
+const struct rxs_service_sec *rxs_service_sec(struct rxsvc_sock *sock,
+					      uint16_t service_id)
+{
+	const struct rxs_service_sec *ss = NULL;
+
+	pthread_mutex_lock(&sock->charge_lock);
+	for (unsigned int i = 0; i < sock->nservices; i++)
+		if (sock->services[i] == service_id)
+			ss = &sock->service_sec[i];
+	pthread_mutex_unlock(&sock->charge_lock);
+	return ss;
 }
 
 bool rxs_service_known(struct rxsvc_sock *sock, uint16_t service_id)

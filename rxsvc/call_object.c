@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "rxsvc/internal.h"
+#include <rxsvc/key.h>
 
 int rxs_call_alloc(struct rxsvc_sock *sock, bool client,
 		   struct rxsvc_call **callp)
@@ -87,6 +88,8 @@ static void call_destroy(struct rxsvc_call *call)
 			tail = head;
 	}
 	rxs_txpkt_free_list(&sock->txpool, head, tail);
+	if (call->key)
+		rxsvc_key_put(call->key);
 	pthread_mutex_destroy(&call->wait_lock);
 	pthread_mutex_destroy(&call->notify_lock);
 	pthread_cond_destroy(&call->wait_cv);

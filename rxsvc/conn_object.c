@@ -83,7 +83,7 @@ static void conn_free(struct rxsvc_sock *sock, struct rxs_conn *conn)
 		sock->conns = conn->list_next;
 	if (conn->list_next)
 		conn->list_next->list_prev = conn->list_prev;
-	conn->security->free_conn(conn);
+	rxs_sec_conn_free(conn);
 	rxs_peer_put(sock, conn->peer);
 	rxs_free(conn);
 }
@@ -115,7 +115,8 @@ int rxs_conn_connect_call(struct rxsvc_sock *sock, struct rxsvc_call *call)
 			if (c->client && !c->exclusive && !c->dead &&
 			    c->peer == peer &&
 			    c->service_id == call->service_id &&
-			    c->security_index == 0 && c->key == call->key &&
+			    c->key == call->key &&
+			    c->level == call->sec_level &&
 			    c->nactive < RXS_MAXCALLS) {
 				conn = c;
 				break;
@@ -131,8 +132,12 @@ int rxs_conn_connect_call(struct rxsvc_sock *sock, struct rxsvc_call *call)
 		if (!conn)
 			return -ENOMEM;
 		conn->service_id = call->service_id;
-		conn->key = call->key;
 		conn->exclusive = call->flags & RXSVC_CALL_EXCLUSIVE;
+		if (rxs_sec_client_init(conn, call) < 0) {
+			/* Unusable: reaped as soon as it is idle. */
+			conn->dead = true;
+			return -ENOKEY;
+		}
 	}
 	/* Prefer the least recently used free channel: round robin. */
 	for (ch = 0; ch < RXS_MAXCALLS; ch++)
@@ -148,7 +153,6 @@ int rxs_conn_connect_call(struct rxsvc_sock *sock, struct rxsvc_call *call)
 	call->conn = conn;
 	call->channel = ch;
 	call->call_number = conn->chan[ch].call_counter;
-	call->payload_max = RXS_TX_PAYLOAD - conn->security->header_size(conn);
 	return 0;
 }
 
@@ -263,6 +267,22 @@ void rxs_conn_abort(struct rxsvc_sock *sock, struct rxs_conn *conn,
 			rxs_call_complete(call,
 					  RXSVC_COMPLETE_REMOTELY_ABORTED,
 					  code, -ECONNABORTED);
+	}
+}
+
+/* End every call of a connection locally (e.g. security refused). */
+void rxs_conn_local_abort(struct rxsvc_sock *sock, struct rxs_conn *conn,
+			  int32_t code, int error)
+{
+	conn->dead = true;
+	conn->abort_code = code;
+	for (unsigned int i = 0; i < RXS_MAXCALLS; i++) {
+		struct rxsvc_call *call = conn->chan[i].call;
+
+		if (call)
+			rxs_call_complete(call,
+					  RXSVC_COMPLETE_LOCALLY_ABORTED,
+					  code, error);
 	}
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "rxsvc/internal.h"
+#include "security/rxkad.h"
 
 static void bad(struct rxsvc_sock *sock, enum rxs_badmsg why)
 {
@@ -282,6 +283,7 @@ static void input_data(struct rxsvc_call *call, struct rxs_rxpkt *pkt,
 		sp->seq = sub.seq;
 		sp->serial = sub.serial;
 		sp->flags = sub.flags;
+		sp->cksum = sub.cksum;
 		subs[nsub++] = sp;
 	}
 	if (r < 0)
@@ -291,10 +293,12 @@ static void input_data(struct rxsvc_call *call, struct rxs_rxpkt *pkt,
 	for (unsigned int k = 0; k < nsub; k++) {
 		struct rxs_rxpkt *sp = subs[k];
 
-		if (call->conn->security->verify_packet(
-			    call->conn, sp->buf,
-			    RXS_HEADER_SIZE + sp->data_len) < 0) {
-			bad(sock, rxs_badmsg_bad_security);
+		int32_t code = 0;
+
+		if (rxs_sec_verify(call, sp, sp->cksum, &code) < 0) {
+			/* Tampered or stale: dropped, never ACKed. */
+			RXS_STAT_INC(sock, sec_bad_packets);
+			rxs_observe(sock, RXSVC_EV_SECURITY, call, NULL);
 			rxs_rxpkt_free(&sock->rxpool, sp);
 			continue;
 		}
@@ -644,7 +648,8 @@ static struct rxsvc_call *service_new_call(struct rxsvc_sock *sock,
 	call->service_id = hdr->service_id;
 	call->peer_addr = pkt->from;
 	call->peer_addrlen = rxs_addr_len(&pkt->from);
-	call->payload_max = RXS_TX_PAYLOAD - conn->security->header_size(conn);
+	rxs_sec_call_sizes(call, conn->security_index,
+			   conn->rxkad ? conn->rxkad->level : 0);
 	call->cwnd = conn->peer->cwnd_hint;
 	conn->chan[ch].call = call;
 	conn->chan[ch].call_counter = hdr->call_number;
@@ -723,7 +728,7 @@ static void input_service(struct rxsvc_sock *sock, struct rxs_rxpkt *pkt,
 			RXS_STAT_INC(sock, rx_drop_nocall);
 			goto drop;
 		}
-		if (!rxs_security_find(hdr->security_index)) {
+		if (hdr->security_index != 0 && hdr->security_index != 2) {
 			bad(sock, rxs_badmsg_bad_security);
 			reply_raw(sock, pkt, hdr, RXS_PKT_ABORT,
 				  RX_INVALID_OPERATION);
@@ -796,6 +801,23 @@ static void input_service(struct rxsvc_sock *sock, struct rxs_rxpkt *pkt,
 			RXS_STAT_INC(sock, rx_drop_nobuf);
 			goto drop;
 		}
+		if (rxs_sec_server_init(sock, conn, hdr) < 0) {
+			/* The service does not offer this security index. */
+			conn->dead = true;
+			bad(sock, rxs_badmsg_bad_security);
+			reply_raw(sock, pkt, hdr, RXS_PKT_ABORT,
+				  RX_INVALID_OPERATION);
+			goto drop;
+		}
+	}
+	if (conn->dead) {
+		RXS_STAT_INC(sock, rx_drop_stale);
+		goto drop;
+	}
+	if (!rxs_sec_conn_ready(conn)) {
+		/* Authenticate first; the client will resend. */
+		rxs_sec_challenge(sock, conn);
+		goto drop;
 	}
 	call = service_new_call(sock, conn, pkt, hdr);
 	if (!call) {
@@ -848,10 +870,16 @@ static void input_conn(struct rxsvc_sock *sock, struct rxs_rxpkt *pkt,
 			rxs_conn_abort(sock, conn, code);
 		break;
 	case RXS_PKT_CHALLENGE:
-		RXS_STAT_INC(sock, challenge_in);
+		if (conn)
+			rxs_sec_input_challenge(sock, conn,
+						pkt->buf + RXS_HEADER_SIZE,
+						pkt->len - RXS_HEADER_SIZE);
 		break;
 	case RXS_PKT_RESPONSE:
-		RXS_STAT_INC(sock, response_in);
+		if (conn)
+			rxs_sec_input_response(sock, conn,
+					       pkt->buf + RXS_HEADER_SIZE,
+					       pkt->len - RXS_HEADER_SIZE);
 		break;
 	default:
 		bad(sock, rxs_badmsg_zero_call);

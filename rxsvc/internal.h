@@ -23,6 +23,8 @@
 #include "rxsvc/ring.h"
 
 struct event;
+struct rxs_rxkad_conn;
+struct rxsvc_keyset;
 
 #define RXS_ASSERT(x)                                                         \
 	do {                                                                  \
@@ -53,7 +55,9 @@ struct event;
 	X(fault_reordered) X(fault_delayed) X(final_ack_resent)               \
 	X(bad_short_hdr) X(bad_bad_type) X(bad_zero_seq) X(bad_zero_call)     \
 	X(bad_short_ack) X(bad_short_abort) X(bad_bad_jumbo) X(bad_too_big)   \
-	X(bad_bad_ack) X(bad_bad_channel) X(bad_bad_security)                 \
+	X(bad_bad_ack) X(bad_bad_channel) X(bad_bad_security)                \
+	X(rx_drop_unsecured) X(challenges_out) X(responses_out)               \
+	X(responses_ok) X(security_failures) X(sec_bad_packets)                 \
 	X(bad_packets)
 
 enum rxs_stat {
@@ -141,6 +145,10 @@ struct rxs_conn {
 	uint64_t idle_since;          /* [io] when nactive became 0 */
 	int32_t abort_code;           /* connection aborted with this */
 	bool dead;
+	struct rxs_rxkad_conn *rxkad; /* [io] NULL for rxnull */
+	unsigned int level;           /* [const] client: rxkad level */
+	struct rxsvc_keyset *keyset;  /* [const] server: service keys */
+	uint64_t challenge_at;        /* [io] last CHALLENGE sent */
 	struct rxs_channel chan[RXS_MAXCALLS];
 };
 
@@ -200,7 +208,9 @@ struct rxsvc_call {
 	uint32_t recovery_point;        /* [io] 0: not in recovery */
 	uint32_t ack_first_seen;        /* [io] highest firstPacket seen */
 	uint32_t ack_prev_seen;
-	unsigned int payload_max;       /* [io->user] user bytes per packet */
+	unsigned int payload_max;       /* [const] user bytes per packet */
+	unsigned int sec_hdr;           /* [const] security bytes before them */
+	unsigned int sec_level;         /* [const] rxkad level (client) */
 	struct rxs_txpkt *tx_cur;       /* [user] packet being filled */
 	bool tx_ended;                  /* [user] last packet queued */
 	bool reply_begun;               /* [user] server started replying */
@@ -245,6 +255,13 @@ struct rxsvc_call {
 
 struct rxs_outq; /* output.c */
 
+/* What a service accepts (rxsvc_sock_set_service_security). */
+struct rxs_service_sec {
+	struct rxsvc_keyset *keyset; /* NULL: rxnull only */
+	unsigned int min_level;
+	bool require_rxkad;
+};
+
 struct rxsvc_sock {
 	int fd;
 	union rxs_addr local;
@@ -272,6 +289,7 @@ struct rxsvc_sock {
 
 	/* services and preallocation */
 	uint16_t services[RXS_MAX_SERVICES];   /* [lock: charge_lock] */
+	struct rxs_service_sec service_sec[RXS_MAX_SERVICES];
 	unsigned int nservices;
 	bool listening;
 	unsigned int backlog;
@@ -362,6 +380,8 @@ struct rxs_conn *rxs_conn_find_client(struct rxsvc_sock *sock,
 void rxs_conn_detach_call(struct rxsvc_sock *sock, struct rxsvc_call *call);
 void rxs_conn_abort(struct rxsvc_sock *sock, struct rxs_conn *conn,
 		    int32_t code);
+void rxs_conn_local_abort(struct rxsvc_sock *sock, struct rxs_conn *conn,
+			  int32_t code, int error);
 void rxs_conn_reap(struct rxsvc_sock *sock, uint64_t now, bool all);
 uint32_t rxs_conn_next_serial(struct rxs_conn *conn);
 
@@ -429,6 +449,26 @@ void rxs_sock_timer_arm(struct rxsvc_sock *sock);
 /* stats.c / observer */
 void rxs_observe(struct rxsvc_sock *sock, enum rxsvc_event_type type,
 		 struct rxsvc_call *call, const union rxs_addr *addr);
+
+/* conn_security.c */
+void rxs_sec_call_sizes(struct rxsvc_call *call, unsigned int index,
+			unsigned int level);
+int rxs_sec_client_init(struct rxs_conn *conn, struct rxsvc_call *call);
+int rxs_sec_server_init(struct rxsvc_sock *sock, struct rxs_conn *conn,
+			const struct rxs_hdr *hdr);
+void rxs_sec_conn_free(struct rxs_conn *conn);
+bool rxs_sec_conn_ready(const struct rxs_conn *conn);
+int rxs_sec_seal(struct rxsvc_call *call, struct rxs_txpkt *p);
+uint16_t rxs_sec_cksum(struct rxsvc_call *call, uint32_t seq);
+int rxs_sec_verify(struct rxsvc_call *call, struct rxs_rxpkt *sp,
+		   uint16_t cksum, int32_t *abort_code);
+void rxs_sec_challenge(struct rxsvc_sock *sock, struct rxs_conn *conn);
+void rxs_sec_input_challenge(struct rxsvc_sock *sock, struct rxs_conn *conn,
+			     const uint8_t *body, size_t n);
+void rxs_sec_input_response(struct rxsvc_sock *sock, struct rxs_conn *conn,
+			    const uint8_t *body, size_t n);
+const struct rxs_service_sec *rxs_service_sec(struct rxsvc_sock *sock,
+					      uint16_t service_id);
 
 /* debug.c */
 void rxs_debug_version(struct rxsvc_sock *sock, struct rxs_rxpkt *pkt,

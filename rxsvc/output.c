@@ -153,6 +153,8 @@ static void send_data(struct rxsvc_call *call, uint32_t first, unsigned int n,
 			fl |= RXS_REQUEST_ACK;
 		if (p->nsent)
 			RXS_STAT_INC(sock, data_retrans);
+		else if (rxs_sec_seal(call, p) < 0)
+			p->wire_len = p->data_len; /* no key: sent as is */
 		p->nsent++;
 		p->last_serial = serial;
 		p->sent_at = now;
@@ -163,23 +165,20 @@ static void send_data(struct rxsvc_call *call, uint32_t first, unsigned int n,
 			ph.seq = p->seq;
 			ph.serial = serial;
 			ph.flags = fl;
+			ph.cksum = rxs_sec_cksum(call, p->seq);
 			rxs_hdr_encode(p->buf, &ph);
-			conn->security->secure_packet(conn, p->buf,
-						      RXS_HEADER_SIZE +
-							      p->data_len);
 			iov[niov].iov_base = p->buf;
-			iov[niov].iov_len = RXS_HEADER_SIZE + p->data_len;
+			iov[niov].iov_len = RXS_HEADER_SIZE + p->wire_len;
 			niov++;
 		} else {
 			p->jhdr[0] = fl;
 			p->jhdr[1] = 0;
-			p->jhdr[2] = 0;
-			p->jhdr[3] = 0;
+			rxs_put_be16(p->jhdr + 2, rxs_sec_cksum(call, p->seq));
 			iov[niov].iov_base = p->jhdr;
 			iov[niov].iov_len = RXS_JUMBO_HDRLEN;
 			niov++;
 			iov[niov].iov_base = p->buf + RXS_HEADER_SIZE;
-			iov[niov].iov_len = p->data_len;
+			iov[niov].iov_len = p->wire_len;
 			niov++;
 		}
 		RXS_STAT_INC(sock, data_out);
@@ -216,7 +215,7 @@ static unsigned int jumbo_count(struct rxsvc_call *call, uint32_t seq,
 		struct rxs_txpkt *p =
 			call->tx.slot[(seq + n - 1) & call->tx.mask];
 
-		if (p->data_len != RXS_JUMBO_DATALEN ||
+		if (p->data_len != RXS_JUMBO_DATALEN || call->sec_hdr ||
 		    (p->flags & RXS_LAST_PACKET))
 			break;
 		n++;

@@ -107,7 +107,8 @@ RXSVC_API int rxsvc_call_send(struct rxsvc_call *call, const struct iovec *iov,
 				n = room;
 			if (n > len - taken)
 				n = len - taken;
-			memcpy(p->buf + RXS_HEADER_SIZE + p->data_len,
+			memcpy(p->buf + RXS_HEADER_SIZE + call->sec_hdr +
+				       p->data_len,
 			       (const uint8_t *)iov[i].iov_base + ioff, n);
 			p->data_len += (uint16_t)n;
 			taken += n;

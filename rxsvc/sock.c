@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/eventfd.h>
@@ -15,6 +16,7 @@
 #include <event2/thread.h>
 
 #include "rxsvc/internal.h"
+#include "security/rxkad.h"
 
 void rxs_io_fault_flush(struct rxsvc_sock *sock);
 
@@ -339,8 +341,14 @@ RXSVC_API int rxsvc_call_begin(struct rxsvc_sock *sock,
 	    (d.peer.addr.sa.sa_family != AF_INET &&
 	     d.peer.addr.sa.sa_family != AF_INET6))
 		return -EINVAL;
-	if (d.key)
-		return -EOPNOTSUPP; /* rxkad arrives with the security issue */
+	if (d.key) {
+		ret = rxs_key_check(d.key, (uint32_t)time(NULL));
+		if (ret < 0)
+			return ret;
+		if (rxs_key_security_index(d.key) != 2 ||
+		    d.security_level > 2)
+			return -EINVAL;
+	}
 	if (atomic_load(&sock->stopping))
 		return -ESHUTDOWN;
 	/* An IPv4 peer from a dual-stack socket needs a mapped address. */
@@ -369,6 +377,11 @@ RXSVC_API int rxsvc_call_begin(struct rxsvc_sock *sock,
 	call->notify_rx = d.notify_rx;
 	call->flags = d.flags;
 	call->tx_total_len = d.tx_total_len;
+	if (d.key) {
+		call->key = rxs_key_get(d.key); /* put when the call goes */
+		call->sec_level = d.security_level;
+	}
+	rxs_sec_call_sizes(call, d.key ? 2 : 0, call->sec_level);
 	if (d.hard_time_ms)
 		call->t_hard = rxs_now() + d.hard_time_ms * 1000ull;
 	ret = rxs_id_insert(sock, call);

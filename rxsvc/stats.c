@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "rxsvc/internal.h"
+#include <rxsvc/rxkad.h>
 
 static const char *const stat_names[] = {
 #define RXS_X(n) #n,
@@ -72,7 +73,7 @@ RXSVC_API const char *rxsvc_abort_name(int32_t code)
 	case RXGEN_CC_XDRFREE:
 		return "RXGEN_CC_XDRFREE";
 	}
-	return NULL;
+	return rxsvc_rxkad_abort_name(code);
 }
 
 RXSVC_API const char *rxsvc_completion_name(enum rxsvc_completion how)

@@ -38,6 +38,7 @@ struct rxs_rxpkt {
 	uint32_t len;           /* datagram length */
 	uint16_t data_off;
 	uint16_t data_len;
+	uint16_t cksum;         /* header checksum (security) */
 	uint32_t seq;
 	uint32_t serial;
 	uint8_t flags;
@@ -49,7 +50,8 @@ struct rxs_rxpkt {
 struct rxs_txpkt {
 	struct rxs_txpkt *next;
 	uint32_t seq;
-	uint16_t data_len;      /* payload bytes in buf[RXS_HEADER_SIZE...] */
+	uint16_t data_len;      /* user bytes (after the security header) */
+	uint16_t wire_len;      /* payload bytes on the wire, once sealed */
 	uint8_t flags;          /* LAST_PACKET etc. decided by the sender */
 	uint8_t acked;          /* soft-ACKed by the peer */
 	uint8_t nsent;          /* transmissions so far */

@@ -142,6 +142,29 @@ RXSVC_API int rxsvc_sock_charge(struct rxsvc_sock *sock,
 				rxsvc_notify_rx_t notify_rx,
 				unsigned long user_call_id);
 
+struct rxsvc_keyset; /* server keys: rxsvc/key.h */
+
+struct rxsvc_service_security {
+	uint32_t size;               /* sizeof(struct rxsvc_service_security) */
+	struct rxsvc_keyset *keyset; /* rxkad service keys (NULL: none) */
+	unsigned int min_level;      /* lowest rxkad level accepted */
+	int require_rxkad;           /* 1: refuse rxnull connections */
+};
+#define RXSVC_SERVICE_SECURITY_INIT                                           \
+	{ .size = sizeof(struct rxsvc_service_security) }
+
+/*
+ * What a service on this endpoint accepts: rxnull (unless require_rxkad)
+ * and, with a keyset, rxkad at min_level or above.  The keyset must
+ * outlive the endpoint.  A connection with an index the service does not
+ * offer gets ABORT RX_INVALID_OPERATION; a RESPONSE that does not check
+ * out, a connection ABORT with the RXKAD code.  Set before listening.
+ * Returns 0, -ENOENT (service not added), -EINVAL.
+ */
+RXSVC_API int rxsvc_sock_set_service_security(
+	struct rxsvc_sock *sock, uint16_t service_id,
+	const struct rxsvc_service_security *sec);
+
 /* Number of charged preallocations not yet taken. */
 RXSVC_API unsigned int rxsvc_sock_charged(struct rxsvc_sock *sock);
 
@@ -182,6 +205,7 @@ struct rxsvc_call_params {
 	rxsvc_notify_rx_t notify_rx;  /* NULL: none (blocking use) */
 	unsigned int flags;           /* RXSVC_CALL_* */
 	unsigned int hard_time_ms;    /* 0: endpoint default */
+	unsigned int security_level;  /* with a key: 0 clear, 1 auth, 2 crypt */
 };
 #define RXSVC_CALL_PARAMS_INIT                                                \
 	{ .size = sizeof(struct rxsvc_call_params), .tx_total_len = -1 }

@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * conn_security.c - a connection's security: rxnull, or rxkad (index 2)
+ * at clear, auth or crypt (rx-protocol.md §S.3), glued to the engine.
+ *
+ * Client connections are keyed from the call's token when they are made;
+ * the server's CHALLENGE is answered with a RESPONSE carrying the ticket,
+ * and the calls' unacknowledged DATA is resent at once.  Service
+ * connections start unkeyed: DATA on them is dropped (counted) and
+ * answered with a CHALLENGE until a RESPONSE checks out against the
+ * service's keys; a RESPONSE that does not is answered with a connection
+ * ABORT carrying the RXKAD code.  Every DATA packet's header checksum is
+ * checked, and at auth and crypt its payload unsealed, on the I/O thread
+ * before it enters a ring: a bad packet is dropped and counted, never
+ * ACKed or delivered.  - All on the I/O thread unless noted.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <sys/socket.h>
+
+#include "rxsvc/internal.h"
+#include "security/rxkad.h"
+#include <rxsvc/key.h>
+
+#define CHALLENGE_GAP_US 100000 /* at most 10 CHALLENGEs a second */
+
+static uint32_t unix_now(void)
+{
+	return (uint32_t)time(NULL);
+}
+
+/* The user bytes per DATA packet and the payload offset of a call. */
+void rxs_sec_call_sizes(struct rxsvc_call *call, unsigned int index,
+			unsigned int level)
+{
+	if (index != 2) {
+		call->sec_hdr = 0;
+		call->payload_max = RXS_TX_PAYLOAD;
+		return;
+	}
+	call->sec_hdr = (unsigned int)rxs_rxkad_hdr_len(level);
+	call->payload_max =
+		(unsigned int)rxs_rxkad_max_data(level, RXS_TX_PAYLOAD);
+}
+
+/* Client: key a new connection from the call's token.  0 or -errno. */
+int rxs_sec_client_init(struct rxs_conn *conn, struct rxsvc_call *call)
+{
+	const struct rxs_rxkad_token *tok;
+	int ret;
+
+	conn->key = call->key;
+	conn->level = call->sec_level;
+	if (!call->key)
+		return 0;
+	tok = rxs_key_token(call->key);
+	if (!tok)
+		return -ENOKEY;
+	conn->rxkad = rxs_zalloc(sizeof(*conn->rxkad));
+	if (!conn->rxkad)
+		return -ENOMEM;
+	ret = rxs_rxkad_init_client(conn->rxkad, tok->session_key,
+				    call->sec_level, conn->epoch, conn->cid,
+				    tok->expiry);
+	if (ret < 0)
+		return ret;
+	rxs_key_get(call->key);
+	conn->security_index = 2;
+	return 0;
+}
+
+/*
+ * Server: what a new connection with this header's security index may
+ * be.  0 (conn set up), or -EPROTONOSUPPORT: the service does not offer
+ * that index (answer RX_INVALID_OPERATION, as OpenAFS does).
+ */
+int rxs_sec_server_init(struct rxsvc_sock *sock, struct rxs_conn *conn,
+			const struct rxs_hdr *hdr)
+{
+	const struct rxs_service_sec *ss = rxs_service_sec(sock,
+							   hdr->service_id);
+	int ret;
+
+	if (hdr->security_index == 0)
+		return ss && ss->require_rxkad ? -EPROTONOSUPPORT : 0;
+	if (hdr->security_index != 2 || !ss || !ss->keyset)
+		return -EPROTONOSUPPORT;
+	conn->rxkad = rxs_zalloc(sizeof(*conn->rxkad));
+	if (!conn->rxkad)
+		return -ENOMEM;
+	ret = rxs_rxkad_init_server(conn->rxkad, ss->min_level, hdr->epoch,
+				    hdr->cid);
+	if (ret < 0)
+		return ret;
+	conn->keyset = ss->keyset;
+	conn->security_index = 2;
+	return 0;
+}
+
+void rxs_sec_conn_free(struct rxs_conn *conn)
+{
+	if (conn->rxkad) {
+		rxs_rxkad_conn_clear(conn->rxkad);
+		rxs_free(conn->rxkad);
+		conn->rxkad = NULL;
+	}
+	if (conn->client && conn->key)
+		rxsvc_key_put(conn->key);
+	conn->key = NULL;
+}
+
+bool rxs_sec_conn_ready(const struct rxs_conn *conn)
+{
+	return !conn->rxkad || conn->rxkad->keyed;
+}
+
+/*
+ * Seal a DATA packet's payload in place before its first transmission
+ * (the user's bytes sit after sec_hdr free bytes).  Sets the wire length.
+ */
+int rxs_sec_seal(struct rxsvc_call *call, struct rxs_txpkt *p)
+{
+	struct rxs_conn *conn = call->conn;
+	size_t wire;
+	int ret;
+
+	if (!conn->rxkad) {
+		p->wire_len = p->data_len;
+		return 0;
+	}
+	ret = rxs_rxkad_seal(conn->rxkad, call->call_number, p->seq,
+			     p->buf + RXS_HEADER_SIZE, p->data_len,
+			     RXS_TX_BUFSIZE - RXS_HEADER_SIZE, &wire);
+	if (ret < 0)
+		return ret;
+	p->wire_len = (uint16_t)wire;
+	return 0;
+}
+
+/* The header checksum of a DATA packet (0 for rxnull). */
+uint16_t rxs_sec_cksum(struct rxsvc_call *call, uint32_t seq)
+{
+	struct rxs_conn *conn = call->conn;
+
+	if (!conn->rxkad)
+		return 0;
+	return rxs_rxkad_cksum(conn->rxkad, call->call_number, call->channel,
+			       seq);
+}
+
+/*
+ * Check and unseal a received DATA (sub-)packet before it is filed: the
+ * header checksum @cksum, then per level.  On success the user bytes are
+ * at sp->buf + sp->data_off, sp->data_len long.  -EBADMSG (drop it) with
+ * *abort_code, or 0.
+ */
+int rxs_sec_verify(struct rxsvc_call *call, struct rxs_rxpkt *sp,
+		   uint16_t cksum, int32_t *abort_code)
+{
+	struct rxs_conn *conn = call->conn;
+	size_t off, len;
+	int ret;
+
+	if (!conn->rxkad)
+		return 0;
+	ret = rxs_rxkad_check_expiry(conn->rxkad, unix_now(), abort_code);
+	if (ret < 0)
+		return ret;
+	ret = rxs_rxkad_check_cksum(conn->rxkad, call->call_number,
+				    call->channel, sp->seq, cksum, abort_code);
+	if (ret < 0)
+		return ret;
+	ret = rxs_rxkad_unseal(conn->rxkad, call->call_number, sp->seq,
+			       sp->buf + sp->data_off, sp->data_len, &off,
+			       &len, abort_code);
+	if (ret < 0)
+		return ret;
+	sp->data_off = (uint16_t)(sp->data_off + off);
+	sp->data_len = (uint16_t)len;
+	return 0;
+}
+
+/* A connection-level packet built here (RESPONSEs can be ~12 KB). */
+static void conn_send(struct rxsvc_sock *sock, struct rxs_conn *conn,
+		      uint8_t type, const uint8_t *body, size_t blen)
+{
+	static __thread uint8_t buf[RXS_HEADER_SIZE + RXS_RXKAD_RESPONSE_HDR +
+				    RXS_RXKAD_TICKET_MAX + 64];
+	struct rxs_hdr h = { 0 };
+
+	if (blen > sizeof(buf) - RXS_HEADER_SIZE)
+		return;
+	h.epoch = conn->epoch;
+	h.cid = conn->cid;
+	h.serial = rxs_conn_next_serial(conn);
+	h.type = type;
+	h.flags = conn->client ? RXS_CLIENT_INITIATED : 0;
+	h.security_index = conn->security_index;
+	h.service_id = conn->service_id;
+	rxs_hdr_encode(buf, &h);
+	memcpy(buf + RXS_HEADER_SIZE, body, blen);
+	rxs_output_flush(sock); /* keep the order of what is queued */
+	if (sendto(sock->fd, buf, RXS_HEADER_SIZE + blen, 0,
+		   &conn->peer->addr.sa, conn->peer->addrlen) < 0)
+		RXS_STAT_INC(sock, send_errors);
+	else
+		RXS_STAT_INC(sock, pkts_out);
+}
+
+/* Abort a whole connection with @code (a security failure). */
+static void conn_abort_send(struct rxsvc_sock *sock, struct rxs_conn *conn,
+			    int32_t code)
+{
+	uint8_t body[4];
+
+	rxs_put_be32(body, (uint32_t)code);
+	conn_send(sock, conn, RXS_PKT_ABORT, body, 4);
+	RXS_STAT_INC(sock, abort_out);
+	RXS_STAT_INC(sock, security_failures);
+	rxs_observe(sock, RXSVC_EV_SECURITY, NULL, &conn->peer->addr);
+}
+
+/*
+ * Server: DATA arrived on a connection not yet authenticated.  Send a
+ * CHALLENGE (not more often than every 100 ms); the client resends its
+ * DATA once it has answered.
+ */
+void rxs_sec_challenge(struct rxsvc_sock *sock, struct rxs_conn *conn)
+{
+	uint8_t body[RXS_RXKAD_CHALLENGE_LEN];
+	uint64_t now = rxs_now();
+	size_t len;
+
+	RXS_STAT_INC(sock, rx_drop_unsecured);
+	if (conn->challenge_at && now - conn->challenge_at < CHALLENGE_GAP_US)
+		return;
+	if (rxs_rxkad_challenge_issue(conn->rxkad, body, sizeof(body),
+				      &len) < 0)
+		return;
+	conn->challenge_at = now;
+	conn_send(sock, conn, RXS_PKT_CHALLENGE, body, len);
+	RXS_STAT_INC(sock, challenges_out);
+}
+
+/* Client: answer a CHALLENGE; then resend what is waiting. */
+void rxs_sec_input_challenge(struct rxsvc_sock *sock, struct rxs_conn *conn,
+			     const uint8_t *body, size_t n)
+{
+	static __thread uint8_t out[RXS_RXKAD_RESPONSE_HDR +
+				    RXS_RXKAD_TICKET_MAX + 64];
+	struct rxs_rxkad_challenge ch;
+	uint32_t calls[RXS_MAXCALLS];
+	int32_t code = 0;
+	size_t len;
+	int ret;
+
+	RXS_STAT_INC(sock, challenge_in);
+	if (!conn->client || !conn->rxkad || !conn->key)
+		return;
+	ret = rxs_rxkad_challenge_parse(body, n, &ch, &code);
+	if (ret == 0) {
+		for (unsigned int i = 0; i < RXS_MAXCALLS; i++)
+			calls[i] = conn->chan[i].call_counter;
+		ret = rxs_rxkad_response_build(conn->rxkad, &ch, calls,
+					       rxs_key_token(conn->key), out,
+					       sizeof(out), &len, &code);
+	}
+	if (ret < 0) {
+		/* E.g. the server wants a higher level than ours. */
+		if (code)
+			conn_abort_send(sock, conn, code);
+		rxs_conn_local_abort(sock, conn, code ? code : RX_PROTOCOL_ERROR,
+				     ret);
+		return;
+	}
+	conn_send(sock, conn, RXS_PKT_RESPONSE, out, len);
+	RXS_STAT_INC(sock, responses_out);
+	for (unsigned int i = 0; i < RXS_MAXCALLS; i++) {
+		struct rxsvc_call *call = conn->chan[i].call;
+
+		if (call && call->tx_top_sent)
+			rxs_call_resend(call, true);
+	}
+}
+
+/* Server: check a RESPONSE; abort the connection if it does not hold. */
+void rxs_sec_input_response(struct rxsvc_sock *sock, struct rxs_conn *conn,
+			    const uint8_t *body, size_t n)
+{
+	struct rxs_keyset_rock rock = { 0 };
+	struct rxs_rxkad_verify_params p = { 0 };
+	uint32_t calls[RXS_MAXCALLS];
+	int32_t code = 0;
+	int ret;
+
+	RXS_STAT_INC(sock, response_in);
+	if (conn->client || !conn->rxkad)
+		return;
+	rock.ks = conn->keyset;
+	rock.service = conn->service_id;
+	rock.security_index = 2;
+	p.get_key = rxs_keyset_get_key;
+	p.key_rock = &rock;
+	p.now = unix_now();
+	ret = rxs_rxkad_response_verify(conn->rxkad, body, n, &p, calls,
+					&code);
+	if (ret == -EALREADY || (ret < 0 && code == 0))
+		return;
+	if (ret < 0) {
+		conn_abort_send(sock, conn, code);
+		conn->dead = true;
+		conn->abort_code = code;
+		return;
+	}
+	RXS_STAT_INC(sock, responses_ok);
+}

@@ -1,0 +1,64 @@
+#!/bin/sh
+# rxkad end to end: keys from a key file (server) and the kernel keyrings
+# (client), calls at clear, auth and crypt byte-exact, and the refusals:
+# level below the minimum, a ticket sealed with the wrong key, an unknown
+# key version, rxnull where rxkad is required.
+. "$top_srcdir/tests/helpers/lib.sh"
+
+R="$B/cmd/rxsvc"
+name="test$$"
+"$R" keyfile add "$T/keys" --kvno 3 --random || fail "keyfile add"
+[ "$(stat -c %a "$T/keys")" = 600 ] || fail "key file mode"
+if ! "$R" key add "$name" --keyfile "$T/keys" --kvno 3 2>"$T/err"; then
+	cat "$T/err"
+	skip "cannot add a key to the user keyring here"
+fi
+on_exit "'$R' key del '$name'; '$R' key del '${name}b'; '$R' key del '${name}k'"
+"$R" key list | grep -q "rxsvc:$name\|^$name" || fail "key list"
+
+start_rxsvcd --keyfile "$T/keys" --stats-file "$T/stats"
+for lv in clear auth crypt; do
+	for s in 0 1 1400 1401 100000 1048576; do
+		mkdata "$T/in" $s
+		"$R" call "127.0.0.1:$PORT" --service 1 --key "$name" \
+			--level $lv --data-file "$T/in" --out "$T/out" ||
+			fail "$lv call of $s bytes"
+		cmp "$T/in" "$T/out" || fail "$lv call of $s bytes differs"
+	done
+	echo "ok: $lv"
+done
+# rxnull still accepted by this server
+out=$("$R" call "127.0.0.1:$PORT" --service 1 --data plain) || fail "rxnull"
+[ "$out" = plain ] || fail "rxnull echo"
+
+# A token whose ticket is sealed with another key: RXKADBADTICKET.
+"$R" keyfile add "$T/other" --kvno 3 --random || fail "other keyfile"
+"$R" key add "${name}b" --keyfile "$T/other" --kvno 3 || fail "key add b"
+"$R" call "127.0.0.1:$PORT" --service 1 --key "${name}b" --level crypt \
+	--data x 2>"$T/err"
+rc=$?
+[ $rc -eq 1 ] || { cat "$T/err"; fail "wrong key: exit $rc"; }
+grep -q "19270407 (RXKADBADTICKET)" "$T/err" || { cat "$T/err"; fail "wrong key code"; }
+# A key version the server does not have: RXKADUNKNOWNKEY.
+"$R" keyfile add "$T/other" --kvno 9 --random || fail "kvno 9"
+"$R" key add "${name}k" --keyfile "$T/other" --kvno 9 || fail "key add k"
+"$R" call "127.0.0.1:$PORT" --service 1 --key "${name}k" --data x 2>"$T/err"
+grep -q "19270408 (RXKADUNKNOWNKEY)" "$T/err" || { cat "$T/err"; fail "unknown kvno"; }
+kill -TERM "$RXSVCD_PID"; wait "$RXSVCD_PID"
+for c in responses_ok security_failures challenges_out; do
+	v=$(awk -v c=$c '$1==c{print $2}' "$T/stats")
+	echo "$c=$v"
+	[ "${v:-0}" -gt 0 ] || fail "counter $c"
+done
+
+# Minimum level crypt: clear is refused with RXKADLEVELFAIL; rxnull with
+# RX_INVALID_OPERATION when rxkad is required.
+start_rxsvcd --keyfile "$T/keys" --min-level crypt --require-rxkad
+"$R" call "127.0.0.1:$PORT" --service 1 --key "$name" --level clear \
+	--data x 2>"$T/err"
+grep -q "19270402 (RXKADLEVELFAIL)" "$T/err" || { cat "$T/err"; fail "level"; }
+"$R" call "127.0.0.1:$PORT" --service 1 --data x 2>"$T/err"
+grep -q -- "-2 (RX_INVALID_OPERATION)" "$T/err" || { cat "$T/err"; fail "rxnull refused"; }
+out=$("$R" call "127.0.0.1:$PORT" --service 1 --key "$name" --level crypt \
+	--data secret) || fail "crypt call on the strict server"
+[ "$out" = secret ] || fail "crypt echo"
