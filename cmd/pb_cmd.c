@@ -96,9 +96,9 @@ static int pb_describe(int argc, char **argv)
 		return 2;
 	}
 	peer.service_id = (uint16_t)service;
-	if (rxsvc_srx_parse(&sp.local, peer.addr.sa.sa_family == AF_INET6 ?
-					       "[::]:0" :
-					       "0.0.0.0:0") < 0)
+	if (rxsvc_srx_parse(&sp.local, peer.addr.sa.sa_family == AF_INET6
+					       ? "[::]:0"
+					       : "0.0.0.0:0") < 0)
 		return 5;
 	sp.hard_time_ms = (unsigned int)timeout * 1000;
 	ret = rxsvc_sock_open(&sp, &sock);

@@ -61,8 +61,8 @@ int rxs_pb_call_failure(struct rxsvc_call *call, int ret, int32_t *abort_code)
 }
 
 /* Read the whole reply into r->buf; 0 or -errno (r->abort_code set). */
-static int recv_reply(struct rxsvc_call *call, size_t max,
-		      struct rxs_pb_reply *r)
+static int recv_reply_buf(struct rxsvc_call *call, size_t max,
+			  struct rxs_pb_reply *r)
 {
 	size_t cap = 0;
 
@@ -79,7 +79,8 @@ static int recv_reply(struct rxsvc_call *call, size_t max,
 
 			if (r->len > max) {
 				rxsvc_call_abort(call, RXGEN_CC_UNMARSHAL,
-						 -EMSGSIZE, "pb reply too long");
+						 -EMSGSIZE,
+						 "pb reply too long");
 				r->abort_code = RXGEN_CC_UNMARSHAL;
 				return -EBADMSG;
 			}
@@ -108,6 +109,20 @@ static int recv_reply(struct rxsvc_call *call, size_t max,
 		return -EBADMSG;
 	}
 	return 0;
+}
+
+/* As recv_reply_buf, with no buffer left behind on failure. */
+static int recv_reply(struct rxsvc_call *call, size_t max,
+		      struct rxs_pb_reply *r)
+{
+	int ret = recv_reply_buf(call, max, r);
+
+	if (ret < 0) {
+		free(r->buf);
+		r->buf = NULL;
+		r->len = 0;
+	}
+	return ret;
 }
 
 int rxs_pb_call_raw(const struct rxsvc_pb_client_params *p, const uint8_t *req,
@@ -177,8 +192,8 @@ static struct rxs_pb_client *to_client(ProtobufCService *svc)
 }
 
 RXSVC_API int rxsvc_pb_invoke(ProtobufCService *svc, unsigned int method,
-			      const ProtobufCMessage *in, ProtobufCMessage **out,
-			      int32_t *abort_code)
+			      const ProtobufCMessage *in,
+			      ProtobufCMessage **out, int32_t *abort_code)
 {
 	struct rxs_pb_client *cl = to_client(svc);
 	struct rxs_pb_reply r = { 0 };
@@ -221,16 +236,16 @@ struct async_call {
 	void *closure_data;
 	struct rxsvc_call *call;
 	struct event *ev;
-	int fail;              /* begin failed: report it */
+	int fail; /* begin failed: report it */
 	uint8_t *req;
 	size_t reqlen;
 	size_t sent;
 	struct rxs_pb_reply r;
 	size_t cap;
-	unsigned int tries;    /* BUSY retries so far */
-	unsigned long id;      /* user call ID of the current call */
+	unsigned int tries;	  /* BUSY retries so far */
+	unsigned long id;	  /* user call ID of the current call */
 	struct async_call *hnext; /* [map_lock] */
-	bool resend;           /* send again when the pause timer fires */
+	bool resend;		  /* send again when the pause timer fires */
 };
 
 /*
@@ -311,7 +326,8 @@ static void async_finish(struct async_call *ac, int ret)
 static void async_send(struct async_call *ac)
 {
 	while (ac->sent < ac->reqlen) {
-		struct iovec iov = { ac->req + ac->sent, ac->reqlen - ac->sent };
+		struct iovec iov = { ac->req + ac->sent,
+				     ac->reqlen - ac->sent };
 		int n = rxsvc_call_send(ac->call, &iov, 1, iov.iov_len,
 					RXSVC_SEND_NONBLOCK);
 
@@ -345,7 +361,8 @@ static int async_recv(struct async_call *ac, int *ret)
 
 			if (ac->r.len > max) {
 				rxsvc_call_abort(ac->call, RXGEN_CC_UNMARSHAL,
-						 -EMSGSIZE, "pb reply too long");
+						 -EMSGSIZE,
+						 "pb reply too long");
 				ac->r.abort_code = RXGEN_CC_UNMARSHAL;
 				*ret = -EBADMSG;
 				return 1;

@@ -149,7 +149,8 @@ RXSVC_API int rxsvc_pb_description_check(const struct rxsvc_pb_description *d,
 		const ProtobufCMethodDescriptor *m = &desc->methods[i];
 		const struct rxsvc_pb_method_desc *r = &d->methods[i];
 
-		if (!same(r->name, m->name) || !same(r->input, m->input->name) ||
+		if (!same(r->name, m->name) ||
+		    !same(r->input, m->input->name) ||
 		    !same(r->output, m->output->name))
 			return -EPROTO;
 	}

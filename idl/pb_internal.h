@@ -17,7 +17,7 @@
 
 #define RXS_PB_DEF_MAX_REQUEST (4u << 20)
 #define RXS_PB_DEF_MAX_REPLY   (64u << 20)
-#define RXS_PB_NAME_MAX        1024u
+#define RXS_PB_NAME_MAX	       1024u
 #define RXS_PB_METHODS_MAX     4096u
 
 /* The client service: the ProtobufCService the user holds comes first. */

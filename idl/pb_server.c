@@ -50,16 +50,16 @@ enum pbc_phase { PH_OPCODE, PH_BODY, PH_METHOD, PH_WAIT };
 struct pbs;
 
 struct pbc {
-	struct pbc *next;      /* [qlock] work queue */
-	bool queued;           /* [qlock] */
-	bool running;          /* [qlock] a worker has it */
-	bool again;            /* [qlock] queued while running */
-	enum pbc_phase phase;  /* [qlock] to change; see process() */
-	struct pbc *lnext;     /* [live_lock] live list */
-	struct pbc *lprev;     /* [live_lock] */
-	struct pbs *srv;       /* [const] */
+	struct pbc *next;	 /* [qlock] work queue */
+	bool queued;		 /* [qlock] */
+	bool running;		 /* [qlock] a worker has it */
+	bool again;		 /* [qlock] queued while running */
+	enum pbc_phase phase;	 /* [qlock] to change; see process() */
+	struct pbc *lnext;	 /* [live_lock] live list */
+	struct pbc *lprev;	 /* [live_lock] */
+	struct pbs *srv;	 /* [const] */
 	struct rxsvc_call *call; /* set by the new-call notification */
-	struct pbs_service svc;  /* copy, taken at new call */
+	struct pbs_service svc;	 /* copy, taken at new call */
 	bool have_svc;
 	uint8_t op[4];
 	size_t oplen;
@@ -67,28 +67,28 @@ struct pbc {
 	uint8_t *buf;
 	size_t len;
 	size_t cap;
-	atomic_bool replied;   /* closure or abort already ran */
+	atomic_bool replied; /* closure or abort already ran */
 };
 
 struct pbs {
-	struct pbs *next;         /* [reg_lock] registry */
-	struct rxsvc_sock *sock;  /* [const] */
+	struct pbs *next;	 /* [reg_lock] registry */
+	struct rxsvc_sock *sock; /* [const] */
 	atomic_int ref;
 	pthread_mutex_t svc_lock; /* services */
 	struct pbs_service svc[MAX_SERVICES];
 	unsigned int nsvc;
-	unsigned int backlog;     /* [const] */
-	unsigned int nthreads;    /* [const] */
+	unsigned int backlog;  /* [const] */
+	unsigned int nthreads; /* [const] */
 	pthread_t *th;
 	atomic_bool stopping;
-	atomic_int active;        /* contexts taken, not yet ended */
+	atomic_int active; /* contexts taken, not yet ended */
 	pthread_mutex_t qlock;
 	pthread_cond_t qcond;
-	struct pbc *qhead;        /* [qlock] */
-	struct pbc *qtail;        /* [qlock] */
-	bool quit;                /* [qlock] */
+	struct pbc *qhead; /* [qlock] */
+	struct pbc *qtail; /* [qlock] */
+	bool quit;	   /* [qlock] */
 	pthread_mutex_t live_lock;
-	struct pbc *live;         /* [live_lock] */
+	struct pbc *live; /* [live_lock] */
 };
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -506,7 +506,9 @@ static bool process(struct pbc *c)
 		ph = get_phase(c);
 	}
 	if (ph == PH_BODY) {
-		if (c->opcode == RXSVC_PB_DESCRIBE || read_body(c))
+		/* Describe too: a reply may start only once the whole
+		 * request is in. */
+		if (read_body(c))
 			dispatch(c);
 		ph = get_phase(c);
 	}
@@ -524,6 +526,7 @@ static void *worker(void *arg)
 
 	for (;;) {
 		struct pbc *c;
+		bool fresh;
 
 		pthread_mutex_lock(&s->qlock);
 		while (!s->qhead && !s->quit)
@@ -538,8 +541,9 @@ static void *worker(void *arg)
 			s->qtail = NULL;
 		c->queued = false;
 		c->running = true;
+		fresh = c->phase == PH_OPCODE && c->oplen == 0;
 		pthread_mutex_unlock(&s->qlock);
-		if (c->phase == PH_OPCODE && c->oplen == 0)
+		if (fresh)
 			recharge(s);
 		for (;;) {
 			if (process(c))
@@ -638,11 +642,13 @@ RXSVC_API int rxsvc_pb_serve(struct rxsvc_sock *sock, uint16_t service_id,
 	if (opts) {
 		if (opts->size < sizeof(uint32_t))
 			return -EINVAL;
-		memcpy(&o, opts, opts->size < sizeof(o) ? opts->size : sizeof(o));
+		memcpy(&o, opts,
+		       opts->size < sizeof(o) ? opts->size : sizeof(o));
 	}
 	svc.id = service_id;
 	svc.impl = impl;
-	svc.max_request = o.max_request ? o.max_request : RXS_PB_DEF_MAX_REQUEST;
+	svc.max_request =
+		o.max_request ? o.max_request : RXS_PB_DEF_MAX_REQUEST;
 	svc.stream = o.stream;
 	svc.stream_arg = o.stream_arg;
 

@@ -22,7 +22,7 @@ struct rxsvc_pb_stream {
 	bool client;
 	bool send_ended;
 	bool recv_ended;
-	uint8_t *buf;      /* frame buffer, reused */
+	uint8_t *buf; /* frame buffer, reused */
 	size_t cap;
 };
 

@@ -428,6 +428,8 @@ RXSVC_API void rxsvc_call_end(struct rxsvc_call *call)
 	pthread_mutex_lock(&call->notify_lock);
 	call->user_ended = true;
 	pthread_mutex_unlock(&call->notify_lock);
+	/* The user call ID is free for reuse as soon as end returns. */
+	rxs_id_remove(call->sock, call);
 	rxs_call_poke(call, RXS_EV_END);
 }
 

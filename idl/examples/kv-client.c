@@ -23,7 +23,7 @@
 
 #include "idl/examples/kv.pb-c.h"
 
-#define KV_NOT_FOUND 1
+#define KV_NOT_FOUND	   1
 #define KV_DEFAULT_SERVICE 100
 
 static int status; /* exit status, set by the closures */
@@ -37,7 +37,9 @@ static void report_failure(const char *what)
 	if (err == -ECONNABORTED || err == -EBADMSG) {
 		fprintf(stderr, "kv-client: %s: aborted: %d (%s)\n", what,
 			(int)code,
-			code == KV_NOT_FOUND ? "not found" : name ? name : "?");
+			code == KV_NOT_FOUND ? "not found"
+			: name		     ? name
+					     : "?");
 		status = 1;
 	} else {
 		fprintf(stderr, "kv-client: %s: %s\n", what, strerror(-err));
@@ -177,9 +179,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cp.peer.service_id = (uint16_t)service;
-	if (rxsvc_srx_parse(&sp.local, cp.peer.addr.sa.sa_family == AF_INET6 ?
-					       "[::]:0" :
-					       "0.0.0.0:0") < 0)
+	if (rxsvc_srx_parse(&sp.local, cp.peer.addr.sa.sa_family == AF_INET6
+					       ? "[::]:0"
+					       : "0.0.0.0:0") < 0)
 		return 3;
 	ret = rxsvc_sock_open(&sp, &sock);
 	if (ret < 0) {
@@ -193,7 +195,8 @@ int main(int argc, char **argv)
 	ret = rxsvc_pb_client_new(&cp, &svc);
 	if (ret == -EPROTO || ret == -EBADMSG || ret == -ECONNABORTED) {
 		/* It answered, but not as a kv.KeyValue server would. */
-		fprintf(stderr, "kv-client: the server at %s service %lu does not serve %s\n",
+		fprintf(stderr,
+			"kv-client: the server at %s service %lu does not serve %s\n",
 			addr, service, kv__key_value__descriptor.name);
 		rxsvc_sock_close(sock);
 		return 3;

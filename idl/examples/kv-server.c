@@ -23,7 +23,7 @@
 
 #include "idl/examples/kv.pb-c.h"
 
-#define KV_NOT_FOUND 1
+#define KV_NOT_FOUND	   1
 #define KV_DEFAULT_SERVICE 100
 
 struct entry {
@@ -187,9 +187,10 @@ static void write_port(const char *path, struct rxsvc_sock *sock)
 	f = fopen(tmp, "w");
 	if (!f)
 		return;
-	fprintf(f, "%u\n", ntohs(srx.addr.sa.sa_family == AF_INET6 ?
-					 srx.addr.sin6.sin6_port :
-					 srx.addr.sin.sin_port));
+	fprintf(f, "%u\n",
+		ntohs(srx.addr.sa.sa_family == AF_INET6
+			      ? srx.addr.sin6.sin6_port
+			      : srx.addr.sin.sin_port));
 	if (fclose(f) == 0)
 		rename(tmp, path);
 }
@@ -255,7 +256,8 @@ int main(int argc, char **argv)
 	}
 	ret = rxsvc_pb_serve(sock, (uint16_t)service, &kv_service.base, NULL);
 	if (ret < 0) {
-		fprintf(stderr, "kv-server: cannot serve: %s\n", strerror(-ret));
+		fprintf(stderr, "kv-server: cannot serve: %s\n",
+			strerror(-ret));
 		return 1;
 	}
 	if (port_file)

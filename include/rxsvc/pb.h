@@ -54,7 +54,7 @@ extern "C" {
 #endif
 
 #define RXSVC_PB_DESCRIBE 0xFFFFFFFFu /* the describe opcode */
-#define RXSVC_PB_STREAM   0x40000000u /* opcode bit: a framed call */
+#define RXSVC_PB_STREAM	  0x40000000u /* opcode bit: a framed call */
 
 struct rxsvc_pb_stream; /* opaque: one framed call, either side */
 
@@ -72,16 +72,19 @@ typedef int32_t (*rxsvc_pb_stream_fn)(struct rxsvc_pb_stream *st,
 				      unsigned int method, void *arg);
 
 struct rxsvc_pb_serve_opts {
-	uint32_t size;            /* sizeof(struct rxsvc_pb_serve_opts) */
-	size_t max_request;       /* largest request body (def. 4 MiB); in
-				   * framed calls, the largest frame */
-	unsigned int threads;     /* worker threads of the endpoint (def. 4;
-				   * the first serve on an endpoint sets it) */
-	unsigned int backlog;     /* preallocated calls (def. 32; ditto) */
+	uint32_t size;		   /* sizeof(struct rxsvc_pb_serve_opts) */
+	size_t max_request;	   /* largest request body (def. 4 MiB); in
+				    * framed calls, the largest frame */
+	unsigned int threads;	   /* worker threads of the endpoint (def. 4;
+				    * the first serve on an endpoint sets it) */
+	unsigned int backlog;	   /* preallocated calls (def. 32; ditto) */
 	rxsvc_pb_stream_fn stream; /* framed calls; NULL: RXGEN_OPCODE */
 	void *stream_arg;
 };
-#define RXSVC_PB_SERVE_OPTS_INIT { .size = sizeof(struct rxsvc_pb_serve_opts) }
+#define RXSVC_PB_SERVE_OPTS_INIT                           \
+	{                                                  \
+		.size = sizeof(struct rxsvc_pb_serve_opts) \
+	}
 
 /*
  * Serve @impl (a protoc-c service, e.g. made with FOO__INIT(prefix_)) on
@@ -124,21 +127,23 @@ RXSVC_API struct rxsvc_call *rxsvc_pb_call(void *closure_data);
 /* ---------------------------------------------------------------- */
 
 struct rxsvc_pb_client_params {
-	uint32_t size;            /* sizeof(struct rxsvc_pb_client_params) */
+	uint32_t size; /* sizeof(struct rxsvc_pb_client_params) */
 	const ProtobufCServiceDescriptor *descriptor;
-	struct rxsvc_sock *sock;  /* endpoint the calls are made on */
-	struct rxsvc_srx peer;    /* server address and Rx service ID */
-	struct rxsvc_key *key;    /* NULL: the endpoint's default (rxnull) */
-	struct event_base *base;  /* NULL: invoke blocks; else asynchronous,
-				   * closures run on this loop */
-	size_t max_reply;         /* largest reply (def. 64 MiB); in framed
-				   * calls, the largest frame */
-	unsigned int flags;       /* RXSVC_PB_* */
+	struct rxsvc_sock *sock;   /* endpoint the calls are made on */
+	struct rxsvc_srx peer;	   /* server address and Rx service ID */
+	struct rxsvc_key *key;	   /* NULL: the endpoint's default (rxnull) */
+	struct event_base *base;   /* NULL: invoke blocks; else asynchronous,
+				    * closures run on this loop */
+	size_t max_reply;	   /* largest reply (def. 64 MiB); in framed
+				    * calls, the largest frame */
+	unsigned int flags;	   /* RXSVC_PB_* */
 	unsigned int busy_retries; /* BUSY: begin again this often (def. 3) */
 	unsigned int hard_time_ms; /* per call; 0: the endpoint's default */
 };
-#define RXSVC_PB_CLIENT_PARAMS_INIT                                           \
-	{ .size = sizeof(struct rxsvc_pb_client_params) }
+#define RXSVC_PB_CLIENT_PARAMS_INIT                           \
+	{                                                     \
+		.size = sizeof(struct rxsvc_pb_client_params) \
+	}
 /* rxsvc_pb_client_new describes the server and refuses (-EPROTO) if its
  * service name, methods or message types differ from the descriptor. */
 #define RXSVC_PB_CHECK_DESCRIPTOR 0x1
@@ -173,8 +178,8 @@ RXSVC_API int rxsvc_pb_client_new(const struct rxsvc_pb_client_params *p,
  * call's, or RX_CALL_DEAD).  Any thread except an embedded loop's.
  */
 RXSVC_API int rxsvc_pb_invoke(ProtobufCService *svc, unsigned int method,
-			      const ProtobufCMessage *in, ProtobufCMessage **out,
-			      int32_t *abort_code);
+			      const ProtobufCMessage *in,
+			      ProtobufCMessage **out, int32_t *abort_code);
 
 /* The abort code and error (negative errno) of the last call completed on
  * this thread: inside a closure, of the call it reports on.  0 if it
@@ -188,12 +193,12 @@ RXSVC_API int rxsvc_pb_last_error(void);
 
 struct rxsvc_pb_method_desc {
 	char *name;
-	char *input;   /* full name of the input message type */
-	char *output;  /* full name of the output message type */
+	char *input;  /* full name of the input message type */
+	char *output; /* full name of the output message type */
 };
 
 struct rxsvc_pb_description {
-	char *service;  /* full service name */
+	char *service; /* full service name */
 	uint32_t n_methods;
 	struct rxsvc_pb_method_desc *methods;
 };
@@ -213,8 +218,9 @@ RXSVC_API void rxsvc_pb_description_free(struct rxsvc_pb_description *d);
 
 /* 0 if @d describes exactly @desc (names, methods in order, types), else
  * -EPROTO. */
-RXSVC_API int rxsvc_pb_description_check(const struct rxsvc_pb_description *d,
-					 const ProtobufCServiceDescriptor *desc);
+RXSVC_API int rxsvc_pb_description_check(
+	const struct rxsvc_pb_description *d,
+	const ProtobufCServiceDescriptor *desc);
 
 /* ---------------------------------------------------------------- */
 /* Framed (streaming) calls                                          */

@@ -248,7 +248,9 @@ RXSVC_API int rxsvc_call_send(struct rxsvc_call *call, const struct iovec *iov,
  * Receive data (the kernel's rxrpc_kernel_recv_data).  Copies up to @size
  * bytes of the peer's stream into @buf.  Returns the number of bytes
  * copied and sets *flags to RXSVC_RECV_MORE or RXSVC_RECV_END; on a
- * client call RXSVC_RECV_END means the call is complete.  Blocks until
+ * client call RXSVC_RECV_END means the whole reply is in: the I/O thread
+ * then sends the final ACK and completes the call (SUCCEEDED) at once,
+ * so rxsvc_call_wait() returns promptly.  Blocks until
  * at least one byte (or the end) is available unless RXSVC_RECV_NONBLOCK.
  * Returns -EAGAIN, or on failure a negative errno with *abort_code set
  * when the call was aborted: -ECONNABORTED (remote abort), -ECONNRESET
@@ -275,8 +277,10 @@ RXSVC_API int rxsvc_call_reject(struct rxsvc_call *call);
 
 /*
  * Finish with a call (the kernel's rxrpc_kernel_end_call).  An incomplete
- * call is aborted with RX_CALL_DEAD... unless it is a client call that
- * received its whole reply.  The call must not be used afterwards.
+ * call is aborted with RX_USER_ABORT, unless it is a service call whose
+ * reply is all queued (it finishes on its own).  No notify_rx runs for
+ * the call once this returns, and its user call ID may be reused at
+ * once.  The call must not be used afterwards.
  */
 RXSVC_API void rxsvc_call_end(struct rxsvc_call *call);
 

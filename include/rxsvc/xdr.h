@@ -72,12 +72,12 @@ enum rxsvc_xdr_op {
 struct rxsvc_xdr {
 	enum rxsvc_xdr_op op;
 	struct rxsvc_call *call; /* the call, or NULL for a memory stream */
-	uint8_t *buf;            /* memory stream: the buffer */
-	size_t len;              /* memory stream: its size */
-	size_t pos;              /* bytes encoded or decoded so far */
-	int error;               /* 0, or the first failure (negative errno) */
-	int32_t abort_code;      /* the call's abort code when it failed */
-	int client;              /* 1: a client call (rxgen CC_ codes) */
+	uint8_t *buf;		 /* memory stream: the buffer */
+	size_t len;		 /* memory stream: its size */
+	size_t pos;		 /* bytes encoded or decoded so far */
+	int error;		 /* 0, or the first failure (negative errno) */
+	int32_t abort_code;	 /* the call's abort code when it failed */
+	int client;		 /* 1: a client call (rxgen CC_ codes) */
 };
 
 /* Encodes or decodes one object; returns 0 or x->error. */
@@ -167,7 +167,10 @@ struct rxsvc_xdr_arm {
 	rxsvc_xdr_proc_t proc;
 	int void_arm;
 };
-#define RXSVC_XDR_ARMS_END { 0, NULL, 0 }
+#define RXSVC_XDR_ARMS_END \
+	{                  \
+		0, NULL, 0 \
+	}
 
 /*
  * union: the 4-byte discriminant *d, then the arm listed for it in @arms

@@ -29,13 +29,13 @@
 
 static int failures;
 
-#define CHECK(cond)                                                           \
-	do {                                                                  \
-		if (!(cond)) {                                                \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
 			fprintf(stderr, PROG ": check failed: %s (line %d)\n", \
-				#cond, __LINE__);                             \
-			failures++;                                           \
-		}                                                             \
+				#cond, __LINE__);                              \
+			failures++;                                            \
+		}                                                              \
 	} while (0)
 
 /* ---- server procedures (called by rxgen's server stubs) ---- */
@@ -48,7 +48,8 @@ afs_int32 STEST_Echo(struct rx_call *call, bag *in, bag *out)
 	out->name = strdup(in->name ? in->name : "");
 	out->data.tblob_val = malloc(in->data.tblob_len + 1);
 	memcpy(out->data.tblob_val, in->data.tblob_val, in->data.tblob_len);
-	out->pts.tpoints_val = malloc((in->pts.tpoints_len + 1) * sizeof(point));
+	out->pts.tpoints_val =
+		malloc((in->pts.tpoints_len + 1) * sizeof(point));
 	memcpy(out->pts.tpoints_val, in->pts.tpoints_val,
 	       in->pts.tpoints_len * sizeof(point));
 	if (in->opt) {
@@ -286,6 +287,7 @@ int main(int argc, char **argv)
 		return serve(argv[2], atoi(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "client"))
 		return client(atoi(argv[2]), atoi(argv[3]));
-	fprintf(stderr, "usage: " PROG " server PORTFILE SERVICE | client PORT SERVICE\n");
+	fprintf(stderr, "usage: " PROG
+			" server PORTFILE SERVICE | client PORT SERVICE\n");
 	return 2;
 }

@@ -27,7 +27,7 @@
 enum { OP_ECHO = 1, OP_ADD = 2, OP_FAIL = 3, OP_FETCH = 4 };
 #define MAXNAME 64
 #define MAXBLOB 1024
-#define MAXPTS  16
+#define MAXPTS	16
 
 struct point {
 	int32_t x;
@@ -65,13 +65,13 @@ struct bag {
 
 static int failures;
 
-#define CHECK(cond)                                                           \
-	do {                                                                  \
-		if (!(cond)) {                                                \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
 			fprintf(stderr, PROG ": check failed: %s (line %d)\n", \
-				#cond, __LINE__);                             \
-			failures++;                                           \
-		}                                                             \
+				#cond, __LINE__);                              \
+			failures++;                                            \
+		}                                                              \
 	} while (0)
 
 /* ---- codecs, one per type, as rxgen would generate them ---- */
@@ -280,8 +280,8 @@ static void on_new_call(struct rxsvc_sock *s, struct rxsvc_call *call,
 {
 	pthread_t th;
 
-	rxsvc_sock_charge(s, NULL, __atomic_add_fetch(&next_id, 1,
-						      __ATOMIC_RELAXED));
+	rxsvc_sock_charge(s, NULL,
+			  __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED));
 	if (pthread_create(&th, NULL, serve_call, call) != 0) {
 		rxsvc_call_abort(call, RX_CALL_DEAD, -EAGAIN, "no thread");
 		rxsvc_call_end(call);
@@ -309,9 +309,9 @@ static int serve(const char *port_file, int service)
 		return 1;
 	rxsvc_sock_set_accept(sock, on_new_call, NULL, NULL);
 	for (int i = 0; i < 8; i++)
-		rxsvc_sock_charge(sock, NULL, __atomic_add_fetch(
-						      &next_id, 1,
-						      __ATOMIC_RELAXED));
+		rxsvc_sock_charge(
+			sock, NULL,
+			__atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED));
 	rxsvc_sock_local(sock, &local);
 	f = fopen(port_file, "w");
 	if (!f)
@@ -564,6 +564,7 @@ int main(int argc, char **argv)
 		return serve(argv[2], atoi(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "client"))
 		return client(atoi(argv[2]), atoi(argv[3]));
-	fprintf(stderr, "usage: " PROG " server PORTFILE SERVICE | client PORT SERVICE\n");
+	fprintf(stderr, "usage: " PROG
+			" server PORTFILE SERVICE | client PORT SERVICE\n");
 	return 2;
 }

@@ -20,7 +20,7 @@
 
 #include "tests/unit/test_pb.pb-c.h"
 
-#define SVC       900 /* rxtest.Test, default limits */
+#define SVC	  900 /* rxtest.Test, default limits */
 #define SVC_SMALL 901 /* rxtest.Test, max_request 1 MiB */
 #define SVC_ECHO  902 /* raw echo: replies the request bytes */
 
@@ -325,8 +325,8 @@ static void test_big(void)
 static void test_errors(void)
 {
 	static const uint8_t unknown[] = { 0, 0, 0, 77, 1, 2 };
-	static const uint8_t garbage[] = { 0, 0, 0, 0, 0xff, 0xff, 0xff,
-					   0xff, 0xff, 0xff };
+	static const uint8_t garbage[] = { 0,	 0,    0,    0,	   0xff,
+					   0xff, 0xff, 0xff, 0xff, 0xff };
 	static const uint8_t shorty[] = { 0, 0 };
 	Rxtest__Code c = RXTEST__CODE__INIT;
 	Rxtest__Empty e = RXTEST__EMPTY__INIT;
@@ -402,7 +402,7 @@ static void test_bad_reply(void)
 }
 
 #define NTHREADS 8
-#define NCALLS   50
+#define NCALLS	 50
 
 static void *conc_thread(void *arg)
 {
@@ -538,8 +538,8 @@ static void test_describe(void)
 	CU_ASSERT_STRING_EQUAL(d->methods[2].name, "Big");
 	CU_ASSERT_STRING_EQUAL(d->methods[2].input, "rxtest.Blob");
 	CU_ASSERT_STRING_EQUAL(d->methods[3].output, "rxtest.Empty");
-	CU_ASSERT_EQUAL(rxsvc_pb_description_check(d, &rxtest__test__descriptor),
-			0);
+	CU_ASSERT_EQUAL(
+		rxsvc_pb_description_check(d, &rxtest__test__descriptor), 0);
 	CU_ASSERT_EQUAL(
 		rxsvc_pb_description_check(d, &rxtest__other__descriptor),
 		-EPROTO);
@@ -687,8 +687,7 @@ int main(void)
 		CU_cleanup_registry();
 		return 99;
 	}
-	failed = CU_get_number_of_failures() +
-		 CU_get_number_of_suites_failed();
+	failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
 	CU_cleanup_registry();
 	return failed ? 1 : 0;
 }
