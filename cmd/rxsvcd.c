@@ -369,7 +369,7 @@ static void usage(FILE *f)
 		"      --max-calls N       active service calls per endpoint (1024)\n"
 		"      --max-calls-per-peer N  active calls one peer may hold\n"
 		"                          (def. half of --max-calls)\n"
-		"      --busy-rate N       BUSY replies per second per peer (100)\n"
+		"      --busy-rate N       BUSY replies per second per peer (1000)\n"
 		"      --max-echo BYTES    largest request echoed (def. 256M)\n"
 		"  -t, --threads N         worker threads (def. 4)\n"
 		"      --no-debug          refuse rxdebug requests\n"

@@ -60,6 +60,53 @@ static void reply_raw(struct rxsvc_sock *sock, const struct rxs_rxpkt *pkt,
 		     type == RXS_PKT_ABORT ? 4 : 0);
 }
 
+/*
+ * A PING for a call we keep no state for (typically one we answered with
+ * BUSY): answer it with a PING_RESPONSE that acknowledges nothing.  Linux
+ * resends the call's DATA at once on it and resets its backoff; dropping
+ * it left Linux pinging until its call timed out.  Rate-limited with the
+ * BUSYs.
+ */
+static bool ping_stateless(struct rxsvc_sock *sock, const struct rxs_rxpkt *pkt,
+			   const struct rxs_hdr *hdr)
+{
+	struct rxs_peer *peer;
+	struct rxs_ack ack = { 0 };
+	struct rxs_hdr h = *hdr;
+	uint8_t body[64];
+	size_t blen;
+	uint64_t now = rxs_now();
+
+	if (hdr->type != RXS_PKT_ACK || !(hdr->flags & RXS_REQUEST_ACK))
+		return false;
+	peer = rxs_peer_lookup(sock, &pkt->from, false);
+	if (peer) {
+		if (now - peer->busy_window_start >= 1000000u) {
+			peer->busy_window_start = now;
+			peer->busy_sent = 0;
+		}
+		if (peer->busy_sent >= sock->busy_per_sec)
+			return false;
+		peer->busy_sent++;
+	}
+	ack.first_packet = 1;
+	ack.serial = hdr->serial;
+	ack.reason = RXS_ACK_PING_RESPONSE;
+	ack.max_mtu = 5692;
+	ack.if_mtu = 1444;
+	ack.rwind = sock->rx_window;
+	ack.jumbo_max = 4;
+	blen = rxs_ack_encode(body, sizeof(body), &ack, NULL);
+	h.seq = 0;
+	h.serial = 0;
+	h.cksum = 0;
+	h.user_status = 0;
+	h.flags = RXS_SLOW_START_OK;
+	rxs_send_raw(sock, &pkt->from, &h, body, blen);
+	RXS_STAT_INC(sock, ping_responses_out);
+	return true;
+}
+
 /* BUSY for a new call we cannot take, rate-limited per peer. */
 static void send_busy(struct rxsvc_sock *sock, const struct rxs_rxpkt *pkt,
 		      const struct rxs_hdr *hdr)
@@ -725,7 +772,8 @@ static void input_service(struct rxsvc_sock *sock, struct rxs_rxpkt *pkt,
 		/* Only a DATA packet may start a call (OpenAFS drops the
 		 * rest silently; so do we). */
 		if (hdr->type != RXS_PKT_DATA) {
-			RXS_STAT_INC(sock, rx_drop_nocall);
+			if (!ping_stateless(sock, pkt, hdr))
+				RXS_STAT_INC(sock, rx_drop_nocall);
 			goto drop;
 		}
 		if (hdr->security_index != 0 && hdr->security_index != 2) {
@@ -753,7 +801,8 @@ static void input_service(struct rxsvc_sock *sock, struct rxs_rxpkt *pkt,
 	}
 	/* A new call number on this channel. */
 	if (hdr->type != RXS_PKT_DATA) {
-		RXS_STAT_INC(sock, rx_drop_nocall);
+		if (!ping_stateless(sock, pkt, hdr))
+			RXS_STAT_INC(sock, rx_drop_nocall);
 		goto drop;
 	}
 	if (hdr->seq == 0) {

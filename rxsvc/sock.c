@@ -116,7 +116,7 @@ static int sock_init(struct rxsvc_sock *sock, const struct rxsvc_sock_params *p)
 	sock->idle_time_us = param_or(d.idle_time_ms, 60000) * 1000ull;
 	sock->hard_time_us = d.hard_time_ms * 1000ull;
 	sock->max_calls = param_or(d.max_calls, 1024);
-	sock->busy_per_sec = param_or(d.busy_per_sec, 100);
+	sock->busy_per_sec = param_or(d.busy_per_sec, 1000);
 	sock->max_calls_per_peer = param_or(d.max_calls_per_peer,
 					    sock->max_calls / 2 ?
 						    sock->max_calls / 2 :

@@ -14,6 +14,10 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 ./scripts/deps.sh
 autoreconf -fi >/dev/null
+# The Linux AF_RXRPC peer (kernel, initramfs) is built once and shared by
+# the three builds below.
+RXS_LINUX_PEER_DIR=${RXS_LINUX_PEER_DIR:-$top/_build/linux-peer}
+export RXS_LINUX_PEER_DIR
 
 status=0
 summary() {

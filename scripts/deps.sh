@@ -6,7 +6,8 @@ set -eu
 PKGS="build-essential autoconf automake libtool pkg-config
 libevent-dev libssl-dev libkeyutils-dev libprotobuf-c-dev protobuf-c-compiler
 libcunit1-dev libjansson-dev clang libclang-rt-14-dev valgrind
-libopenafs-dev openafs-client tshark iproute2 procps"
+libopenafs-dev openafs-client tshark iproute2 procps
+qemu-system-x86 cpio xz-utils"
 
 missing=""
 for p in $PKGS; do

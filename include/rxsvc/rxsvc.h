@@ -82,7 +82,7 @@ struct rxsvc_sock_params {
 	unsigned int idle_time_ms;  /* no DATA on a call (def. 60000) */
 	unsigned int hard_time_ms;  /* whole call (def. 0 = none) */
 	unsigned int max_calls;     /* active service calls (def. 1024) */
-	unsigned int busy_per_sec;  /* BUSY replies per peer (def. 100) */
+	unsigned int busy_per_sec;  /* BUSY replies per peer (def. 1000) */
 	unsigned int pool_packets;  /* packet buffers (def. 16384) */
 	unsigned int flags;         /* RXSVC_SOCK_* */
 	unsigned int max_calls_per_peer; /* def. max_calls / 2 */
