@@ -14,10 +14,10 @@
 #       flight: Linux ignores BUSY and retransmits; every call must get
 #       through as preallocations are recharged;
 #  (5b) rxsvcd --backlog 4 --max-calls 4 against 16 calls in flight, so
-#       that BUSY is certain: a known problem (Linux 6.12 stops resending
-#       the DATA of calls BUSY'd more than a few times, only PINGs them,
-#       rxsvcd drops those PINGs and the calls die with -1/-3 after 5 s):
-#       counted (RXS_LINUX_BUSY_STRICT=0 only reports it);
+#       that BUSY is certain (Linux 6.12 stops resending the DATA of
+#       calls BUSY'd a few times and only PINGs them; rxsvcd answers
+#       those PINGs statelessly, which makes Linux resend): counted
+#       (RXS_LINUX_BUSY_STRICT=0 only reports it);
 #   (6) the guest kernel logged no oops or warning;
 #   (7) a tshark capture of all of it (root and tshark needed, else this
 #       step is skipped, said so): no malformed frame, no expert error.
