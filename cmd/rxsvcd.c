@@ -39,6 +39,7 @@ enum ctx_phase { PH_RECV, PH_SEND, PH_WAIT_DONE, PH_RXPERF };
 
 struct ctx {
 	struct ctx *next;          /* work queue */
+	struct ctx *rp_next;       /* rxperf queue */
 	bool queued;               /* [qlock] on the work queue */
 	bool running;              /* [qlock] a worker has it */
 	bool again;                /* [qlock] notified while running */
@@ -105,6 +106,9 @@ static void enqueue(struct ctx *c)
 	pthread_mutex_unlock(&d.qlock);
 }
 
+static void start_rxperf(struct ctx *c);
+static void recharge(struct rxsvc_sock *sock);
+
 /* Engine callbacks: on the I/O thread, must not block. */
 static void on_rx(struct rxsvc_sock *sock, struct rxsvc_call *call,
 		  unsigned long id)
@@ -120,7 +124,11 @@ static void on_new_call(struct rxsvc_sock *sock, struct rxsvc_call *call,
 	c->call = call;
 	clock_gettime(CLOCK_MONOTONIC, &c->t0);
 	atomic_fetch_add(&d.active, 1);
-	enqueue(c);
+	/* rxperf goes straight to its pool: one thread hop, not two. */
+	if (rxsvc_call_service_id(call) == RXPERF_SERVICE)
+		start_rxperf(c);
+	else
+		enqueue(c);
 }
 
 static void on_discard(struct rxsvc_sock *sock, unsigned long id, void *arg)
@@ -236,12 +244,28 @@ static bool echo_recv(struct ctx *c)
 	}
 }
 
-/* An rxperf call runs on a thread of its own: it blocks in recv/send. */
-static void *rxperf_thread(void *arg)
+/*
+ * rxperf calls block in recv/send, so they run on a pool of their own
+ * (threads are made as calls wait, up to RXPERF_MAX_THREADS, and then
+ * kept): a thread per call cost a thread creation per RPC.
+ */
+#define RXPERF_MAX_THREADS 256
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct ctx *head, *tail;
+	unsigned int nthreads, idle;
+} rp = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.cond = PTHREAD_COND_INITIALIZER,
+};
+
+static void rxperf_run(struct ctx *c)
 {
-	struct ctx *c = arg;
 	bool free_now;
 
+	recharge(c->sock);
 	rxperf_serve_call(c->call);
 	log_call(c, "rxperf");
 	/* No notification follows rxsvc_call_end, so after it only a queue
@@ -254,20 +278,58 @@ static void *rxperf_thread(void *arg)
 	if (free_now)
 		free(c);
 	atomic_fetch_sub(&d.active, 1);
-	return NULL;
+}
+
+static void *rxperf_thread(void *arg)
+{
+	for (;;) {
+		struct ctx *c;
+
+		pthread_mutex_lock(&rp.lock);
+		rp.idle++;
+		while (!rp.head && !d.quit)
+			pthread_cond_wait(&rp.cond, &rp.lock);
+		rp.idle--;
+		if (!rp.head) {
+			pthread_mutex_unlock(&rp.lock);
+			return NULL;
+		}
+		c = rp.head;
+		rp.head = c->rp_next;
+		if (!rp.head)
+			rp.tail = NULL;
+		pthread_mutex_unlock(&rp.lock);
+		rxperf_run(c);
+	}
 }
 
 static void start_rxperf(struct ctx *c)
 {
 	pthread_attr_t attr;
 	pthread_t th;
+	bool spawn;
 
 	c->phase = PH_RXPERF;
+	pthread_mutex_lock(&rp.lock);
+	c->rp_next = NULL;
+	if (rp.tail)
+		rp.tail->rp_next = c;
+	else
+		rp.head = c;
+	rp.tail = c;
+	spawn = rp.idle == 0 && rp.nthreads < RXPERF_MAX_THREADS;
+	if (spawn)
+		rp.nthreads++;
+	pthread_cond_signal(&rp.cond);
+	pthread_mutex_unlock(&rp.lock);
+	if (!spawn)
+		return;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&th, &attr, rxperf_thread, c) != 0) {
-		rxsvc_call_abort(c->call, RX_CALL_DEAD, -EAGAIN, "no thread");
-		c->phase = PH_WAIT_DONE;
+	if (pthread_create(&th, &attr, rxperf_thread, NULL) != 0) {
+		pthread_mutex_lock(&rp.lock);
+		rp.nthreads--;
+		pthread_mutex_unlock(&rp.lock);
 	}
 	pthread_attr_destroy(&attr);
 }
@@ -657,6 +719,9 @@ int main(int argc, char **argv)
 	d.quit = true;
 	pthread_cond_broadcast(&d.qcond);
 	pthread_mutex_unlock(&d.qlock);
+	pthread_mutex_lock(&rp.lock);
+	pthread_cond_broadcast(&rp.cond);
+	pthread_mutex_unlock(&rp.lock);
 	for (unsigned int i = 0; i < d.nthreads; i++)
 		pthread_join(th[i], NULL);
 	if (d.stats_file)

@@ -71,6 +71,9 @@ static bool rx_at_end(struct rxsvc_call *call)
 /* Sleep until the ring has data, the call completes, or nothing else. */
 static void recv_wait(struct rxsvc_call *call)
 {
+	/* A call begun but never poked (nothing sent) must start now. */
+	if (atomic_load(&call->events) & RXS_EV_NEW_CALL)
+		rxs_call_poke(call, 0);
 	pthread_mutex_lock(&call->wait_lock);
 	atomic_fetch_add(&call->waiters, 1); /* seq_cst: see rxs_call_wake */
 	while (!rxs_rxring_peek(&call->rx) && !rx_at_end(call) &&

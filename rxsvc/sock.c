@@ -392,7 +392,10 @@ RXSVC_API int rxsvc_call_begin(struct rxsvc_sock *sock,
 	rxs_call_get(call); /* the engine's */
 	call->engine_ref = true;
 	*callp = call;
-	rxs_call_poke(call, RXS_EV_NEW_CALL);
+	/* The connection is found when the call is first poked (its first
+	 * send, usually): one wakeup of the I/O thread instead of two. */
+	atomic_fetch_or_explicit(&call->events, RXS_EV_NEW_CALL,
+				 memory_order_relaxed);
 	return 0;
 }
 
@@ -502,6 +505,8 @@ RXSVC_API enum rxsvc_completion rxsvc_call_wait(struct rxsvc_call *call,
 			ts.tv_nsec -= 1000000000L;
 		}
 	}
+	if (atomic_load(&call->events) & RXS_EV_NEW_CALL)
+		rxs_call_poke(call, 0); /* begun, never poked: start it */
 	pthread_mutex_lock(&call->wait_lock);
 	atomic_fetch_add(&call->waiters, 1);
 	while ((how = rxsvc_call_completion(call)) == RXSVC_COMPLETE_NONE) {
