@@ -83,6 +83,8 @@ static void conn_free(struct rxsvc_sock *sock, struct rxs_conn *conn)
 		sock->conns = conn->list_next;
 	if (conn->list_next)
 		conn->list_next->list_prev = conn->list_prev;
+	for (unsigned int i = 0; i < RXS_MAXCALLS; i++)
+		rxs_rxpkt_free(&sock->rxpool, conn->held[i]);
 	rxs_sec_conn_free(conn);
 	rxs_peer_put(sock, conn->peer);
 	rxs_free(conn);

@@ -314,4 +314,11 @@ void rxs_sec_input_response(struct rxsvc_sock *sock, struct rxs_conn *conn,
 		return;
 	}
 	RXS_STAT_INC(sock, responses_ok);
+	for (unsigned int i = 0; i < RXS_MAXCALLS; i++) {
+		struct rxs_rxpkt *held = conn->held[i];
+
+		conn->held[i] = NULL;
+		if (held)
+			rxs_input_packet(sock, held);
+	}
 }

@@ -864,9 +864,14 @@ static void input_service(struct rxsvc_sock *sock, struct rxs_rxpkt *pkt,
 		goto drop;
 	}
 	if (!rxs_sec_conn_ready(conn)) {
-		/* Authenticate first; the client will resend. */
+		/* Authenticate first.  The call's latest first packet is
+		 * kept (one per channel) and replayed once the RESPONSE
+		 * checks out: OpenAFS clients would otherwise wait out their
+		 * retransmission timer, seconds on a new peer. */
 		rxs_sec_challenge(sock, conn);
-		goto drop;
+		rxs_rxpkt_free(&sock->rxpool, conn->held[ch]);
+		conn->held[ch] = pkt;
+		return;
 	}
 	call = service_new_call(sock, conn, pkt, hdr);
 	if (!call) {

@@ -149,6 +149,7 @@ struct rxs_conn {
 	unsigned int level;           /* [const] client: rxkad level */
 	struct rxsvc_keyset *keyset;  /* [const] server: service keys */
 	uint64_t challenge_at;        /* [io] last CHALLENGE sent */
+	struct rxs_rxpkt *held[RXS_MAXCALLS]; /* [io] DATA awaiting RESPONSE */
 	struct rxs_channel chan[RXS_MAXCALLS];
 };
 

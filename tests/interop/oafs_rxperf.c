@@ -6,10 +6,17 @@
  *
  *   oafs_rxperf server [-p PORT] [-P PORTFILE] [-T THREADS] [-t LIFETIME]
  *                      [-u UDPBUF_KB] [-W WINDOW] [-H] [-v]
+ *                      [-k none|clear|auth|crypt] [-K HEXKEY]
  *   oafs_rxperf client -c rpc|send|recv|file [-s HOST] [-p PORT]
  *                      [-S SENDBYTES] [-R RECVBYTES] [-b BYTES] [-n CALLS]
  *                      [-T THREADS] [-t LIFETIME] [-u UDPBUF_KB] [-W WINDOW]
- *                      [-H] [-q]
+ *                      [-H] [-q] [-k none|clear|auth|crypt] [-K HEXKEY]
+ *                      [-V KVNO]
+ *
+ * -k: rxkad.  The server then also offers rxkad with that minimum level
+ * (and keeps rxnull) with the service key -K (8 bytes in hex, default
+ * a7838acbc783ec94, Linux rxperf's); the client mints its own ticket with
+ * that key (kvno -V, default 1), as OpenAFS's tkt_MakeTicket does.
  *
  * The client checks every reply (length and cookie), prints one summary
  * line "op=... calls=N failed=N elapsed=S calls_per_sec=X mb_per_sec=Y
@@ -24,6 +31,7 @@
 #include <rx/rx.h>
 #include <rx/rx_null.h>
 #include <rx/rx_globals.h>
+#include <rx/rxkad.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -203,19 +211,60 @@ static void tune_post(int window)
     }
 }
 
+static unsigned char service_key[8] = { 0xa7, 0x83, 0x8a, 0xcb,
+					 0xc7, 0x83, 0xec, 0x94 };
+
+/* -k LEVEL: -1 for none (rxnull), else an rxkad level. */
+static int parse_level(const char *s)
+{
+	if (!strcmp(s, "none"))
+		return -1;
+	if (!strcmp(s, "clear"))
+		return rxkad_clear;
+	if (!strcmp(s, "auth"))
+		return rxkad_auth;
+	if (!strcmp(s, "crypt"))
+		return rxkad_crypt;
+	fprintf(stderr, PROG ": bad level %s\n", s);
+	exit(2);
+}
+
+static void parse_key(const char *s)
+{
+	for (int i = 0; i < 8; i++) {
+		unsigned int v;
+
+		if (strlen(s) != 16 || sscanf(s + 2 * i, "%2x", &v) != 1) {
+			fprintf(stderr, PROG ": bad key %s\n", s);
+			exit(2);
+		}
+		service_key[i] = (unsigned char)v;
+	}
+}
+
+static int get_key(void *rock, int kvno, struct ktc_encryptionKey *key)
+{
+	(void)rock;
+	(void)kvno;
+	memcpy(key->data, service_key, 8);
+	return 0;
+}
+
 static int do_server(int argc, char **argv)
 {
     int port = 0, threads = 16, lifetime = 600, udpbuf = 1024, window = 0;
-    int hot = 0, ch, sig;
+    int hot = 0, ch, sig, level = -1;
     const char *port_file = NULL;
-    struct rx_securityClass *sec[1];
+    struct rx_securityClass *sec[3];
     struct rx_service *svc;
     struct sockaddr_in sin;
     socklen_t slen = sizeof(sin);
     sigset_t set;
 
-    while ((ch = getopt(argc, argv, "p:P:T:t:u:W:Hv")) != -1) {
+    while ((ch = getopt(argc, argv, "p:P:T:t:u:W:Hvk:K:")) != -1) {
         switch (ch) {
+        case 'k': level = parse_level(optarg); break;
+        case 'K': parse_key(optarg); break;
         case 'p': port = atoi(optarg); break;
         case 'P': port_file = optarg; break;
         case 'T': threads = atoi(optarg); break;
@@ -252,7 +301,12 @@ static int do_server(int argc, char **argv)
     /* rx_Init(0) bound an ephemeral port; services attach to rx_port. */
     rx_port = sin.sin_port;
     sec[0] = rxnull_NewServerSecurityObject();
-    svc = rx_NewService(0, SERVICE, "rxperf", sec, 1, serve);
+    sec[1] = NULL;
+    sec[2] = level < 0 ? NULL :
+        rxkad_NewServerSecurityObject((rxkad_level)level, NULL, get_key,
+                                      NULL);
+    svc = rx_NewService(0, SERVICE, "rxperf", sec, level < 0 ? 1 : 3,
+                        serve);
     if (!svc)
         return 1;
     rx_SetMinProcs(svc, threads < 2 ? threads : 2);
@@ -419,7 +473,7 @@ static int do_client(int argc, char **argv)
     struct job j = { .op = -1, .send = 4, .recv = 4, .calls = 1 };
     const char *host = "127.0.0.1", *opname = "?";
     int port = 7009, threads = 1, lifetime = 600, udpbuf = 1024, window = 0;
-    int hot = 0, ch, have_b = 0;
+    int hot = 0, ch, have_b = 0, level = -1, kvno = 1, secidx = 0;
     struct addrinfo hints = { .ai_family = AF_INET,
                               .ai_socktype = SOCK_DGRAM }, *ai;
     struct sockaddr_in *sin;
@@ -430,8 +484,11 @@ static int do_client(int argc, char **argv)
     double t0, el;
     long failed = 0;
 
-    while ((ch = getopt(argc, argv, "c:s:p:S:R:b:n:T:t:u:W:Hq")) != -1) {
+    while ((ch = getopt(argc, argv, "c:s:p:S:R:b:n:T:t:u:W:Hqk:K:V:")) != -1) {
         switch (ch) {
+        case 'k': level = parse_level(optarg); break;
+        case 'K': parse_key(optarg); break;
+        case 'V': kvno = atoi(optarg); break;
         case 'c': opname = optarg; j.op = parse_op(optarg); break;
         case 's': host = optarg; break;
         case 'p': port = atoi(optarg); break;
@@ -470,7 +527,27 @@ static int do_client(int argc, char **argv)
     if (rx_Init(0) != 0)
         return 1;
     tune_post(window);
-    sec = rxnull_NewClientSecurityObject();
+    if (level < 0) {
+        sec = rxnull_NewClientSecurityObject();
+    } else {
+        /* A ticket of our own, sealed with the service key. */
+        struct ktc_encryptionKey skey, session = {
+            { 0x10, 0x32, 0x54, 0x76, 0x98, (char)0xba, (char)0xdc,
+              (char)0xfe } };
+        char ticket[MAXKTCTICKETLEN];
+        int len = sizeof(ticket);
+        afs_uint32 t = (afs_uint32)time(NULL);
+
+        memcpy(skey.data, service_key, 8);
+        if (tkt_MakeTicket(ticket, &len, &skey, "oafsperf", "", "",
+                           t - 60, t + 3600, &session, 0, "afs", "") != 0) {
+            fprintf(stderr, PROG ": tkt_MakeTicket failed\n");
+            return 1;
+        }
+        sec = rxkad_NewClientSecurityObject((rxkad_level)level, &session,
+                                            kvno, len, ticket);
+        secidx = 2;
+    }
     /* one connection per 4 threads: each uses its own channel */
     conns = calloc((size_t)(threads + 3) / 4, sizeof(*conns));
     w = calloc((size_t)threads, sizeof(*w));
@@ -478,7 +555,7 @@ static int do_client(int argc, char **argv)
         return 1;
     for (int i = 0; i < (threads + 3) / 4; i++)
         conns[i] = rx_NewConnection(addr, htons((unsigned short)port),
-                                    SERVICE, sec, 0);
+                                    SERVICE, sec, secidx);
     for (int i = 0; i < threads; i++) {
         w[i].conn = conns[i / 4];
         w[i].job = &j;

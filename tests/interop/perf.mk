@@ -7,7 +7,8 @@
 # rxdebug.sh runs OpenAFS's real rxdebug against rxsvcd and `rxsvc
 # debug` against oafs_rxperf.  Both exit 77 when a program is absent.
 
-INTEROP_PERF_TESTS = tests/interop/rxperf.sh tests/interop/rxdebug.sh
+INTEROP_PERF_TESTS = tests/interop/rxperf.sh tests/interop/rxdebug.sh \
+	tests/interop/rxkad_oafs.sh
 TESTS += $(INTEROP_PERF_TESTS)
 EXTRA_DIST += $(INTEROP_PERF_TESTS)
 
@@ -16,5 +17,5 @@ check_PROGRAMS += tests/interop/oafs_rxperf
 tests_interop_oafs_rxperf_SOURCES = tests/interop/oafs_rxperf.c
 tests_interop_oafs_rxperf_CFLAGS = $(OAFS_CFLAGS)
 tests_interop_oafs_rxperf_LDFLAGS =
-tests_interop_oafs_rxperf_LDADD = $(OAFS_LDADD)
+tests_interop_oafs_rxperf_LDADD = /usr/lib/librxkad.a $(OAFS_LDADD)
 endif
