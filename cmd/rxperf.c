@@ -33,6 +33,7 @@
 
 #include "config.h"
 #include "cmd/common.h"
+#include <rxsvc/key.h>
 #include "cmd/rxperf.h"
 #include "cmd/rxdebug_cmd.h"
 
@@ -300,6 +301,9 @@ struct perf_opts {
 	double duration; /* 0: until --calls */
 	int json;
 	unsigned long timeout;
+	int level;            /* -1: rxnull, else the rxkad level */
+	const char *key_name; /* rxsvc:NAME in the keyrings */
+	struct rxsvc_key *key;
 };
 
 /* Error kinds, counted per run. */
@@ -357,6 +361,7 @@ static void perf_usage(void)
 {
 	fprintf(stderr,
 		"usage: rxsvc perf ADDR:PORT rpc|send|recv|file [--bytes N | --send N --recv N]\n"
+		"       [--security none|clear|auth|crypt [--key NAME (def. rxperf)]]\n"
 		"       [--calls N] [--threads N] [--duration SECS] [--timeout SECS] [--json]\n"
 		"  rpc: --send/--recv bytes each way (def. 4/4); send, recv: --bytes\n"
 		"  (def. 1M); file: --send N written then --recv N read (multiples\n"
@@ -388,6 +393,8 @@ static void perf_parse(int argc, char **argv, struct perf_opts *o)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "security", required_argument, NULL, 'S' },
+		{ "key", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -398,6 +405,8 @@ static void perf_parse(int argc, char **argv, struct perf_opts *o)
 
 	o->threads = 1;
 	o->timeout = 60;
+	o->level = -1;
+	o->key_name = "rxperf";
 	o->send_bytes = o->recv_bytes = 4;
 	while ((ch = getopt_long(argc, argv, "b:s:r:n:t:d:T:jh", opts, NULL)) !=
 	       -1) {
@@ -438,6 +447,21 @@ static void perf_parse(int argc, char **argv, struct perf_opts *o)
 			if (!parse_uint(optarg, 86400, &o->timeout) ||
 			    !o->timeout)
 				perf_usage();
+			break;
+		case 'S':
+			if (!strcmp(optarg, "none"))
+				o->level = -1;
+			else if (!strcmp(optarg, "clear"))
+				o->level = 0;
+			else if (!strcmp(optarg, "auth"))
+				o->level = 1;
+			else if (!strcmp(optarg, "crypt"))
+				o->level = 2;
+			else
+				perf_usage();
+			break;
+		case 'k':
+			o->key_name = optarg;
 			break;
 		case 'j':
 			o->json = 1;
@@ -595,6 +619,10 @@ static int perf_one_call(struct perf_worker *w, int32_t *code)
 	 * I/O thread, so reusing it at once would get -EEXIST. */
 	cp.user_call_id = atomic_fetch_add(&r->next_id, 1) + 1;
 	cp.hard_time_ms = (unsigned int)r->o->timeout * 1000;
+	if (r->o->key) {
+		cp.key = r->o->key;
+		cp.security_level = (unsigned int)r->o->level;
+	}
 	*code = 0;
 	ret = rxsvc_call_begin(r->sock, &cp, &call);
 	if (ret < 0)
@@ -913,6 +941,15 @@ int rxsvc_cmd_perf(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	r.peer.service_id = RXPERF_SERVICE;
+	if (o.level >= 0) {
+		/* rxkad with a token from the keyrings (rxsvc key add). */
+		ret = rxsvc_key_get(o.key_name, &o.key);
+		if (ret < 0) {
+			warnx_("no usable key rxsvc:%s: %s", o.key_name,
+			       strerror(-ret));
+			return EXIT_LOCAL;
+		}
+	}
 	sp.local.addr.sa.sa_family = r.peer.addr.sa.sa_family;
 	sp.local.addrlen = r.peer.addrlen;
 	ret = rxsvc_sock_open(&sp, &r.sock);
@@ -953,5 +990,6 @@ int rxsvc_cmd_perf(int argc, char **argv)
 	free(w);
 	free(r.file_words);
 	rxsvc_sock_close(r.sock);
+	rxsvc_key_put(o.key);
 	return res.failed || !res.calls ? EXIT_FAILED : 0;
 }
