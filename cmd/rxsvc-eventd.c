@@ -3,7 +3,9 @@
  * rxsvc-eventd: the event bus as a daemon.  It opens a bus with
  * rxsvc_bus_open() (the same bus any program can embed), listens on an
  * AF_UNIX SOCK_SEQPACKET socket (and optionally a SOCK_STREAM one) and
- * runs until SIGTERM or SIGINT.
+ * runs until SIGTERM or SIGINT.  With --link-listen and --link-connect
+ * it joins other buses over TCP; a linked bus has the rights of
+ * --link-rights (default rw).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,7 +27,9 @@ static void usage(FILE *f)
 		"                    [--mode OCTAL] [--policy lossy|lossless]\n"
 		"                    [--route broadcast|idfilter]\n"
 		"                    [--max-subscribers N] [--mtu N] [--pool N]\n"
-		"                    [--queue N] [--ready-file FILE]\n");
+		"                    [--queue N] [--ready-file FILE]\n"
+		"                    [--link-listen HOST:PORT] [--link-port-file FILE]\n"
+		"                    [--link-connect HOST:PORT ...] [--link-rights rwx]\n");
 }
 
 static int parse_uint(const char *s, int base, unsigned int *v)
@@ -39,6 +43,39 @@ static int parse_uint(const char *s, int base, unsigned int *v)
 		return -1;
 	*v = (unsigned int)n;
 	return 0;
+}
+
+/* "rw", "r-x", "-" ... or one octal digit, into RXSVC_BUS_* bits. */
+static int parse_rights(const char *s, unsigned int *v)
+{
+	unsigned int r = 0;
+
+	if (s[0] >= '0' && s[0] <= '7' && !s[1]) {
+		*v = (unsigned int)(s[0] - '0');
+		return 0;
+	}
+	for (; *s; s++) {
+		if (*s == 'r')
+			r |= RXSVC_BUS_R;
+		else if (*s == 'w')
+			r |= RXSVC_BUS_W;
+		else if (*s == 'x')
+			r |= RXSVC_BUS_X;
+		else if (*s != '-')
+			return -1;
+	}
+	*v = r;
+	return 0;
+}
+
+static int write_port_file(const char *file, int port)
+{
+	FILE *f = fopen(file, "w");
+
+	if (!f)
+		return -1;
+	fprintf(f, "%d\n", port);
+	return fclose(f);
 }
 
 /* $XDG_RUNTIME_DIR/rxsvc/events.sock, or /run/rxsvc/events.sock (root). */
@@ -72,11 +109,19 @@ int main(int argc, char **argv)
 		{ "pool", required_argument, NULL, 'P' },
 		{ "queue", required_argument, NULL, 'q' },
 		{ "ready-file", required_argument, NULL, 'R' },
+		{ "link-listen", required_argument, NULL, 'l' },
+		{ "link-port-file", required_argument, NULL, 'L' },
+		{ "link-connect", required_argument, NULL, 'c' },
+		{ "link-rights", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct rxsvc_bus_params p = RXSVC_BUS_PARAMS_INIT;
 	const char *ready = NULL;
+	const char *port_file = NULL;
+	const char *connects[16];
+	unsigned int nconnects = 0;
+	unsigned int i;
 	char defpath[PATH_MAX];
 	struct rxsvc_bus *bus;
 	sigset_t set;
@@ -132,6 +177,30 @@ int main(int argc, char **argv)
 		case 'R':
 			ready = optarg;
 			break;
+		case 'l':
+			p.link_listen = optarg;
+			break;
+		case 'L':
+			port_file = optarg;
+			break;
+		case 'c':
+			if (nconnects ==
+			    sizeof(connects) / sizeof(connects[0])) {
+				fprintf(stderr,
+					"rxsvc-eventd: too many --link-connect\n");
+				return 2;
+			}
+			connects[nconnects++] = optarg;
+			break;
+		case 'g':
+			if (parse_rights(optarg, &p.link_rights) < 0 ||
+			    !p.link_rights) {
+				fprintf(stderr,
+					"rxsvc-eventd: bad link rights '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -166,6 +235,25 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rxsvc-eventd: cannot open bus on %s: %s\n",
 			p.path, strerror(-ret));
 		return 1;
+	}
+	for (i = 0; i < nconnects; i++) {
+		ret = rxsvc_bus_link_connect(bus, connects[i]);
+		if (ret < 0) {
+			fprintf(stderr, "rxsvc-eventd: cannot link to %s: %s\n",
+				connects[i], strerror(-ret));
+			rxsvc_bus_close(bus);
+			return 1;
+		}
+	}
+	if (port_file) {
+		ret = rxsvc_bus_link_port(bus);
+		if (ret < 0 || write_port_file(port_file, ret) < 0) {
+			fprintf(stderr,
+				"rxsvc-eventd: cannot write the link port: %s\n",
+				ret < 0 ? strerror(-ret) : "write failed");
+			rxsvc_bus_close(bus);
+			return 1;
+		}
 	}
 	if (ready) {
 		FILE *f = fopen(ready, "w");

@@ -150,6 +150,7 @@ int rxs_node_join(struct rxsvc_bus *bus, struct rxsvc_bus_node *node,
 		rxs_bus_engine_interest(bus, 1);
 	if (node->ngroups == 1)
 		rxs_bus_counts_changed(bus);
+	rxs_link_interest(bus, group);
 	return 0;
 }
 
@@ -186,6 +187,7 @@ int rxs_node_leave(struct rxsvc_bus *bus, struct rxsvc_bus_node *node,
 	}
 	if (!node->ngroups)
 		rxs_bus_counts_changed(bus);
+	rxs_link_interest(bus, group);
 	return 0;
 }
 
@@ -729,6 +731,10 @@ static int bus_params(struct rxsvc_bus *bus, const struct rxsvc_bus_params *p)
 	bus->pool_n = p->pool ? p->pool : 1024;
 	bus->queue_len = p->queue_len ? p->queue_len : 256;
 	bus->assembly_ms = p->assembly_ms ? p->assembly_ms : 5000;
+	bus->link_rights = p->link_rights ? p->link_rights :
+					    RXSVC_BUS_R | RXSVC_BUS_W;
+	if (bus->link_rights & ~7u || (p->link_listen && !p->path))
+		return -EINVAL;
 	if (bus->mtu > RXS_EVF_MAX_MTU || bus->pool_n > (1u << 20) ||
 	    bus->queue_len > (1u << 20) || bus->max_subscribers > 65536)
 		return -EINVAL;
@@ -751,6 +757,7 @@ RXSVC_API int rxsvc_bus_open(const struct rxsvc_bus_params *p,
 	bus->lfd = -1;
 	bus->slfd = -1;
 	bus->wakefd = -1;
+	bus->tlfd = -1;
 	ret = bus_params(bus, &pp);
 	if (ret < 0)
 		goto err_free;

@@ -51,6 +51,11 @@
 
 static void client_doom(struct rxsvc_bus *bus, struct rxsvc_bus_node *node);
 
+void rxs_client_doom(struct rxsvc_bus *bus, struct rxsvc_bus_node *node)
+{
+	client_doom(bus, node);
+}
+
 /* ---------------------------------------------------------------- */
 /* Access                                                            */
 /* ---------------------------------------------------------------- */
@@ -167,6 +172,8 @@ void rxs_client_enqueue(struct rxsvc_bus *bus, struct rxsvc_bus_node *node,
 	node->missed = 0;
 	node->qhead++;
 	RXS_BUS_STAT_INC(bus, delivered);
+	if (node->link)
+		RXS_BUS_STAT_INC(bus, link_out);
 	rxs_client_mark_dirty(bus, node);
 }
 
@@ -296,6 +303,17 @@ wait:
 	event_add(node->wev, NULL);
 }
 
+void rxs_server_wake(struct rxsvc_bus *bus)
+{
+	uint64_t one = 1;
+
+	if (bus->wakefd < 0 || bus->wake_pending)
+		return;
+	bus->wake_pending = true;
+	if (write(bus->wakefd, &one, sizeof(one)) < 0)
+		bus->wake_pending = false;
+}
+
 void rxs_server_kick(struct rxsvc_bus *bus)
 {
 	uint64_t one = 1;
@@ -355,6 +373,8 @@ static void client_destroy(struct rxsvc_bus *bus, struct rxsvc_bus_node *node)
 	if (node->dirty)
 		list_remove(&bus->dirty, node,
 			    offsetof(struct rxsvc_bus_node, dirty_next));
+	if (node->link)
+		rxs_link_gone(bus, node);
 	rxsvc_strp_get_stats(node->strp, &st);
 	rxsvc_strp_stats_add(&bus->strp_gone, &st);
 	rxsvc_strp_free(node->strp);
@@ -482,6 +502,8 @@ static void client_hello(struct rxsvc_bus *bus, struct rxsvc_bus_node *node,
 	rxs_put_be32(p + 12, (uint32_t)bus->delivery);
 	client_reply(bus, node, f->tag, 0, p, sizeof(p));
 	rxs_bus_counts_changed(bus);
+	if (node->link)
+		rxs_link_joined(bus, node);
 }
 
 static void client_info(struct rxsvc_bus *bus, struct rxsvc_bus_node *node,
@@ -592,6 +614,7 @@ static int client_msg(struct rxsvc_bus *bus, struct rxsvc_bus_node *node,
 	/* malloc()ed: suitably aligned for any type. */
 	struct rxsvc_cn_msg *msg = (struct rxsvc_cn_msg *)(void *)bus->rx_scratch;
 	struct rxsvc_cn_src src = node->cred;
+	uint8_t hops = f->hops;
 	uint8_t frame[16];
 	int ret;
 
@@ -605,7 +628,15 @@ static int client_msg(struct rxsvc_bus *bus, struct rxsvc_bus_node *node,
 		ret = -EMSGSIZE;
 		goto refuse;
 	}
-	if (f->hops >= RXS_EVF_MAX_HOPS) {
+	if (node->link) {
+		/* One more crossing; the remote sender's credentials stay. */
+		hops++;
+		src.pid = f->src.pid;
+		src.uid = f->src.uid;
+		src.gid = f->src.gid;
+		RXS_BUS_STAT_INC(bus, link_in);
+	}
+	if (hops >= RXS_EVF_MAX_HOPS) {
 		RXS_BUS_STAT_INC(bus, hop_drops);
 		return 0;
 	}
@@ -615,7 +646,7 @@ static int client_msg(struct rxsvc_bus *bus, struct rxsvc_bus_node *node,
 	msg->len = (uint16_t)f->dlen;
 	msg->flags = f->mflags;
 	memcpy(msg->data, f->data, f->dlen);
-	ret = rxs_bus_send_locked(bus, msg, f->group, node, &src, f->hops,
+	ret = rxs_bus_send_locked(bus, msg, f->group, node, &src, hops,
 				  RXS_SEND_REMOTE);
 	if (ret == RXSVC_STRP_RETRY) {
 		node->stalled = true;
@@ -627,6 +658,9 @@ static int client_msg(struct rxsvc_bus *bus, struct rxsvc_bus_node *node,
 	if (ret >= 0)
 		return 0;
 refuse:
+	/* A linked bus gets no verdicts: it has no sender to give them to. */
+	if (node->link)
+		return 0;
 	rxs_evf_put_hdr(frame, 16, RXS_EVF_ERROR, 0);
 	rxs_put_be32(frame + 8, f->seq);
 	rxs_put_be32(frame + 12, (uint32_t)ret);
@@ -639,7 +673,10 @@ static long client_parse(struct rxsvc_strp *strp, const uint8_t *data,
 {
 	struct rxsvc_bus_node *node = rxsvc_strp_arg(strp);
 
-	return rxs_evf_frame_len(data, len, RXS_EVF_MSG_HDR + node->bus->mtu);
+	/* A linked bus may have a larger MTU: refuse the message, not it. */
+	return rxs_evf_frame_len(data, len,
+				 node->link ? RXS_EVF_MAX_FRAME :
+					      RXS_EVF_MSG_HDR + node->bus->mtu);
 }
 
 static int client_rcv(struct rxsvc_strp *strp, const uint8_t *data,
@@ -663,6 +700,13 @@ static int client_rcv(struct rxsvc_strp *strp, const uint8_t *data,
 		goto bad;
 	if (f.type == RXS_EVF_MSG)
 		return client_msg(bus, node, &f);
+	if (node->link && (f.type == RXS_EVF_REPLY || f.type == RXS_EVF_ERROR ||
+			   f.type == RXS_EVF_MISSED ||
+			   f.type == RXS_EVF_NOTICE)) {
+		if (rxs_link_frame(bus, node, &f) < 0)
+			goto bad;
+		return 0;
+	}
 	if (client_request(bus, node, &f) < 0)
 		goto bad;
 	return 0;
@@ -717,28 +761,41 @@ static uint32_t roundup_pow2(uint32_t v)
 
 static int client_new(struct rxsvc_bus *bus, int fd, bool stream)
 {
-	struct rxsvc_strp_params sp = RXSVC_STRP_PARAMS_INIT;
+	struct rxs_client_init ci = { .stream = stream };
 	struct rxsvc_bus_node *node;
 	struct ucred uc;
 	socklen_t len = sizeof(uc);
-	uint32_t qn;
-	int ret;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0)
 		return -errno;
+	ci.cred.pid = uc.pid;
+	ci.cred.uid = uc.uid;
+	ci.cred.gid = uc.gid;
+	ci.rights = client_rights(bus, fd, &uc);
+	return rxs_client_new(bus, fd, &ci, &node);
+}
+
+int rxs_client_new(struct rxsvc_bus *bus, int fd,
+		   const struct rxs_client_init *ci,
+		   struct rxsvc_bus_node **nodep)
+{
+	struct rxsvc_strp_params sp = RXSVC_STRP_PARAMS_INIT;
+	struct rxsvc_bus_node *node;
+	uint32_t qn;
+	int ret;
+
 	node = calloc(1, sizeof(*node));
 	if (!node)
 		return -ENOMEM;
 	node->kind = RXS_NODE_CLIENT;
 	node->bus = bus;
 	node->fd = fd;
-	node->stream = stream;
+	node->stream = ci->stream;
+	node->link = ci->link;
 	node->handle = ++bus->next_handle;
-	node->rights = client_rights(bus, fd, &uc);
+	node->rights = ci->rights;
+	node->cred = ci->cred;
 	node->cred.client = node->handle;
-	node->cred.pid = uc.pid;
-	node->cred.uid = uc.uid;
-	node->cred.gid = uc.gid;
 	qn = roundup_pow2(bus->delivery == RXSVC_BUS_LOSSLESS ?
 				  bus->pool_n + 1 :
 				  bus->queue_len);
@@ -750,7 +807,7 @@ static int client_new(struct rxsvc_bus *bus, int fd, bool stream)
 	sp.cb.parse_msg = client_parse;
 	sp.cb.rcv_msg = client_rcv;
 	sp.arg = node;
-	sp.max_msg = RXS_EVF_MSG_HDR + bus->mtu;
+	sp.max_msg = ci->link ? RXS_EVF_MAX_FRAME : RXS_EVF_MSG_HDR + bus->mtu;
 	sp.timeout_ms = bus->assembly_ms;
 	ret = rxsvc_strp_new(&sp, &node->strp);
 	if (ret < 0)
@@ -763,6 +820,7 @@ static int client_new(struct rxsvc_bus *bus, int fd, bool stream)
 		goto err_ev;
 	node->next = bus->nodes;
 	bus->nodes = node;
+	*nodep = node;
 	return 0;
 
 err_ev:
@@ -822,10 +880,12 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
 		v = 0;
 	pthread_mutex_lock(&bus->lock);
 	bus->wake_pending = false;
-	if (bus->stopping && bus->own_base)
+	if (bus->stopping && bus->own_base) {
 		event_base_loopbreak(bus->base);
-	else
+	} else {
+		rxs_link_run(bus);
 		bus_run_pending(bus);
+	}
 	pthread_mutex_unlock(&bus->lock);
 }
 
@@ -839,6 +899,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 		if (n->kind == RXS_NODE_CLIENT && !n->doomed &&
 		    rxsvc_strp_check_timeout(n->strp) < 0)
 			client_doom(bus, n);
+	rxs_link_run(bus);
 	bus_run_pending(bus);
 	pthread_mutex_unlock(&bus->lock);
 }
@@ -972,6 +1033,11 @@ int rxs_server_open(struct rxsvc_bus *bus, const struct rxsvc_bus_params *p)
 		if (!bus->slev)
 			goto err;
 	}
+	if (p->link_listen) {
+		ret = rxs_link_listen(bus, p->link_listen);
+		if (ret < 0)
+			goto err;
+	}
 	if (bus->own_base) {
 		ret = -pthread_create(&bus->thread, NULL, bus_thread, bus);
 		if (ret < 0)
@@ -1005,6 +1071,7 @@ void rxs_server_close(struct rxsvc_bus *bus)
 			break;
 		client_destroy(bus, n);
 	}
+	rxs_link_close(bus);
 	pthread_mutex_unlock(&bus->lock);
 	if (bus->lev)
 		event_free(bus->lev);

@@ -269,59 +269,80 @@ static int evc_socket(const char *path, bool stream)
 	return fd;
 }
 
+int rxs_evc_new(int fd, bool stream, unsigned int timeout_ms,
+		struct rxsvc_evc **cp)
+{
+	struct rxsvc_evc *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	c->fd = -1;
+	c->stream = stream;
+	c->timeout_ms = timeout_ms ? timeout_ms : 5000;
+	c->rcap = RBUF_INIT;
+	c->rbuf = malloc(c->rcap);
+	c->wcap = RXS_EVF_BATCH + RXS_EVF_MAX_FRAME;
+	c->wbuf = malloc(c->wcap);
+	c->msg = malloc(sizeof(*c->msg) + RXS_EVF_MAX_MTU);
+	if (!c->rbuf || !c->wbuf || !c->msg) {
+		rxsvc_evc_close(c);
+		return -ENOMEM;
+	}
+	c->fd = fd;
+	*cp = c;
+	return 0;
+}
+
+int rxs_evc_hello(struct rxsvc_evc *c, unsigned int flags)
+{
+	struct rxs_cursor cur;
+	uint32_t v[4];
+	int ret;
+	int i;
+
+	ret = evc_request(c, RXS_EVF_HELLO, RXS_EVF_VERSION,
+			  flags & RXSVC_EVC_SENDER);
+	if (ret < 0)
+		return ret;
+	cur.p = c->rep;
+	cur.left = c->rep_len;
+	for (i = 0; i < 4; i++)
+		if (!rxs_cur_be32(&cur, &v[i]))
+			return -EPROTO;
+	c->client_id = v[0];
+	c->mtu = v[1] < RXS_EVF_MAX_MTU ? v[1] : RXS_EVF_MAX_MTU;
+	c->rights = v[2];
+	return 0;
+}
+
 RXSVC_API int rxsvc_evc_connect(const struct rxsvc_evc_params *p,
 				struct rxsvc_evc **cp)
 {
 	struct rxsvc_evc_params pp = RXSVC_EVC_PARAMS_INIT;
-	struct rxs_cursor cur;
 	struct rxsvc_evc *c;
-	uint32_t v[4];
+	int fd;
 	int ret;
-	int i;
 
 	if (!p || !cp || p->size < offsetof(struct rxsvc_evc_params, flags))
 		return -EINVAL;
 	memcpy(&pp, p, p->size < sizeof(pp) ? p->size : sizeof(pp));
 	if (!pp.path)
 		return -EINVAL;
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	c->fd = -1;
-	c->stream = pp.flags & RXSVC_EVC_STREAM;
-	c->timeout_ms = pp.timeout_ms ? pp.timeout_ms : 5000;
-	c->rcap = RBUF_INIT;
-	c->rbuf = malloc(c->rcap);
-	c->wcap = RXS_EVF_BATCH + RXS_EVF_MAX_FRAME;
-	c->wbuf = malloc(c->wcap);
-	c->msg = malloc(sizeof(*c->msg) + RXS_EVF_MAX_MTU);
-	ret = -ENOMEM;
-	if (!c->rbuf || !c->wbuf || !c->msg)
-		goto err;
-	ret = c->fd = evc_socket(pp.path, c->stream);
-	if (ret < 0)
-		goto err;
-	ret = evc_request(c, RXS_EVF_HELLO, RXS_EVF_VERSION,
-			  pp.flags & RXSVC_EVC_SENDER);
-	if (ret < 0)
-		goto err;
-	cur.p = c->rep;
-	cur.left = c->rep_len;
-	for (i = 0; i < 4; i++) {
-		if (!rxs_cur_be32(&cur, &v[i])) {
-			ret = -EPROTO;
-			goto err;
-		}
+	fd = evc_socket(pp.path, pp.flags & RXSVC_EVC_STREAM);
+	if (fd < 0)
+		return fd;
+	ret = rxs_evc_new(fd, pp.flags & RXSVC_EVC_STREAM, pp.timeout_ms, &c);
+	if (ret < 0) {
+		close(fd);
+		return ret;
 	}
-	c->client_id = v[0];
-	c->mtu = v[1] < RXS_EVF_MAX_MTU ? v[1] : RXS_EVF_MAX_MTU;
-	c->rights = v[2];
+	ret = rxs_evc_hello(c, pp.flags);
+	if (ret < 0) {
+		rxsvc_evc_close(c);
+		return ret;
+	}
 	*cp = c;
 	return 0;
-
-err:
-	rxsvc_evc_close(c);
-	return ret;
 }
 
 RXSVC_API void rxsvc_evc_close(struct rxsvc_evc *c)

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <rxsvc/events.h>
@@ -47,6 +48,7 @@ struct event_base;
 #define RXS_EVF_MAX_MTU   65000u
 #define RXS_EVF_MAX_FRAME (RXS_EVF_MAX_MTU + RXS_EVF_MSG_HDR)
 #define RXS_EVF_BATCH     (64 * 1024) /* bytes per write, at most */
+#define RXS_EVF_HELLO_LINK 0x100      /* HELLO b: from a linked bus */
 
 enum rxs_evf_type {
 	RXS_EVF_HELLO = 1,
@@ -187,7 +189,14 @@ uint64_t rxs_now_ms(void);
 	X(strp_pauses)                                                        \
 	X(strp_oversize)                                                      \
 	X(strp_timeouts)                                                      \
-	X(strp_partial)
+	X(strp_partial)                                                       \
+	X(link_accepts)                                                       \
+	X(link_connects)                                                      \
+	X(link_fails)                                                         \
+	X(link_refused)                                                       \
+	X(link_in)                                                            \
+	X(link_out)                                                           \
+	X(link_subs)
 
 enum rxs_bus_stat {
 #define RXS_X(n) RXS_BS_##n,
@@ -245,6 +254,11 @@ struct rxsvc_bus_node {
 	bool doomed;     /* to be removed by the bus thread */
 	bool closing;    /* refused: remove once the reply is out */
 	bool policy_init; /* node_new ran */
+	bool link;       /* another bus, over TCP (link.c) */
+	struct rxs_link *link_out; /* our outgoing link, or NULL */
+	uint32_t *adv;   /* link: groups we asked it for (SUB sent) */
+	unsigned int nadv;
+	unsigned int capadv;
 	unsigned int rights;
 	struct rxsvc_cn_src cred;
 	struct rxsvc_strp *strp;
@@ -342,6 +356,10 @@ struct rxsvc_bus {
 	struct event *slev;
 	struct event *wakeev;
 	struct event *tickev;
+	int tlfd;                     /* TCP link listener (link.c) */
+	struct event *tlev;
+	unsigned int link_rights;     /* [const] of every linked bus */
+	struct rxs_link *links;       /* [lock] outgoing links */
 	unsigned int ndoomed;         /* [lock] */
 	struct rxsvc_bus_node *dirty; /* [lock] clients to flush */
 	struct rxsvc_bus_node *stalled; /* [lock] paused lossless senders */
@@ -408,5 +426,67 @@ bool rxs_client_ctl(struct rxsvc_bus *bus, struct rxsvc_bus_node *node,
 void rxs_client_mark_dirty(struct rxsvc_bus *bus, struct rxsvc_bus_node *node);
 /* Make the bus thread flush dirty clients.  Lock held. */
 void rxs_server_kick(struct rxsvc_bus *bus);
+/* Wake the bus thread whatever is pending.  Lock held. */
+void rxs_server_wake(struct rxsvc_bus *bus);
+struct rxs_client_init {
+	bool stream;
+	bool link;
+	unsigned int rights;
+	struct rxsvc_cn_src cred;
+};
+
+/*
+ * A client on connected socket @fd (non-blocking), as @ci says; the node
+ * is on bus->nodes on success.  Lock held, bus thread.
+ */
+int rxs_client_new(struct rxsvc_bus *bus, int fd,
+		   const struct rxs_client_init *ci,
+		   struct rxsvc_bus_node **nodep);
+void rxs_client_doom(struct rxsvc_bus *bus, struct rxsvc_bus_node *node);
+
+/* ---------------------------------------------------------------- */
+/* client.c                                                          */
+/* ---------------------------------------------------------------- */
+
+/*
+ * A client on connected non-blocking socket @fd, not yet joined (the
+ * fuzz target drives it over a socketpair); takes @fd on success.
+ */
+int rxs_evc_new(int fd, bool stream, unsigned int timeout_ms,
+		struct rxsvc_evc **cp);
+/* Join: HELLO and its reply.  0 or the errors of rxsvc_evc_connect. */
+int rxs_evc_hello(struct rxsvc_evc *c, unsigned int flags);
+
+/* ---------------------------------------------------------------- */
+/* link.c: buses joined over TCP                                     */
+/* ---------------------------------------------------------------- */
+
+/* An outgoing link: where to, and the node while it is up. */
+struct rxs_link {
+	struct rxs_link *next;
+	struct rxsvc_bus *bus;
+	struct sockaddr_storage sa;   /* [const] resolved once */
+	socklen_t salen;
+	struct rxsvc_bus_node *node;  /* [lock] NULL: down */
+	int fd;                       /* connecting, else -1 */
+	struct event *cev;            /* connect completion */
+	uint64_t next_try;            /* ms */
+	unsigned int backoff_ms;
+};
+
+int rxs_link_listen(struct rxsvc_bus *bus, const char *addr);
+/* Free the listener and the outgoing links; nodes are gone already. */
+void rxs_link_close(struct rxsvc_bus *bus);
+/* Connect links that are down and due.  Lock held, bus thread. */
+void rxs_link_run(struct rxsvc_bus *bus);
+/* @group's membership changed: tell the links.  Lock held. */
+void rxs_link_interest(struct rxsvc_bus *bus, uint32_t group);
+/* @node's HELLO was accepted: our queued HELLO, then our groups. */
+void rxs_link_joined(struct rxsvc_bus *bus, struct rxsvc_bus_node *node);
+/* A frame only a linked bus sends us (REPLY, ERROR, ...); 0 or -EPROTO. */
+int rxs_link_frame(struct rxsvc_bus *bus, struct rxsvc_bus_node *node,
+		   const struct rxs_evf *f);
+/* @node (a link) is being destroyed. */
+void rxs_link_gone(struct rxsvc_bus *bus, struct rxsvc_bus_node *node);
 
 #endif /* RXS_EVENTS_INTERNAL_H */

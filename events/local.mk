@@ -5,7 +5,7 @@ EVENTS_LIBS = $(LIBEVENT_LIBS) -lpthread
 noinst_LTLIBRARIES += librxsvc_events.la
 librxsvc_events_la_SOURCES = events/internal.h events/frame.c \
 	events/strparser.c events/bus.c events/bus_server.c events/policy.c \
-	events/client.c
+	events/client.c events/link.c
 librxsvc_events_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
 librxsvc_events_la_LIBADD = $(EVENTS_LIBS)
 rxsvcinclude_HEADERS += include/rxsvc/events.h
@@ -54,3 +54,41 @@ EVENTS_SH_TESTS = tests/integration/events_basic.sh \
 	tests/integration/events_many.sh
 TESTS += $(EVENTS_SH_TESTS)
 EXTRA_DIST += $(EVENTS_SH_TESTS) tests/integration/events_lib.sh
+
+# TCP links between buses (rxsvc-eventd --link-listen / --link-connect).
+EVENTS_SH_TESTS += tests/integration/events_link.sh
+
+# Fuzz target for the frame decoder and the client-side decoder, built
+# exactly as tests/fuzz/local.mk builds fuzz_wire: a libFuzzer binary in
+# --enable-fuzzing builds (the events library instrumented with
+# fuzzer-no-link), linked with tests/fuzz/replay.c otherwise.  `make
+# check` runs tests/fuzz/fuzz_frame.sh (tests/fuzz/run-fuzz.sh frame).
+FUZZ_TARGETS += tests/fuzz/fuzz_frame
+check_PROGRAMS += tests/fuzz/fuzz_frame
+tests_fuzz_fuzz_frame_SOURCES = tests/fuzz/fuzz_frame.c
+tests_fuzz_fuzz_frame_LDADD = librxsvc_events.la $(EVENTS_LIBS)
+if FUZZING
+librxsvc_events_la_CFLAGS += -fsanitize=fuzzer-no-link
+tests_fuzz_fuzz_frame_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
+	-fsanitize=fuzzer
+tests_fuzz_fuzz_frame_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+else
+tests_fuzz_fuzz_frame_SOURCES += tests/fuzz/replay.c
+tests_fuzz_fuzz_frame_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+endif
+TESTS += tests/fuzz/fuzz_frame.sh
+EVENTS_FUZZ_CORPUS = \
+	tests/fuzz/corpus/frame/client-hello-info \
+	tests/fuzz/corpus/frame/client-msgs \
+	tests/fuzz/corpus/frame/client-seqpacket \
+	tests/fuzz/corpus/frame/frames-requests \
+	tests/fuzz/corpus/frame/short-len \
+	tests/fuzz/corpus/frame/oversize
+EXTRA_DIST += tests/fuzz/fuzz_frame.sh $(EVENTS_FUZZ_CORPUS)
+
+# Benchmark (not part of make check): bench/events_run.sh runs it.
+noinst_PROGRAMS += bench/events_bench
+bench_events_bench_SOURCES = bench/events_bench.c
+bench_events_bench_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+bench_events_bench_LDADD = librxsvc_events.la $(EVENTS_LIBS)
+EXTRA_DIST += bench/events_run.sh

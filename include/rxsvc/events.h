@@ -190,6 +190,9 @@ struct rxsvc_bus_params {
 	unsigned int pool;       /* messages held at once (def. 1024) */
 	unsigned int queue_len;  /* lossy: per-member queue (def. 256) */
 	unsigned int assembly_ms; /* stream frame assembly limit (def. 5000) */
+	/* Links to other buses (TCP), needs path: see rxsvc_bus_link_connect */
+	const char *link_listen;  /* "HOST:PORT" to accept links on, or NULL */
+	unsigned int link_rights; /* RXSVC_BUS_R/W/X of a linked bus (def. R|W) */
 };
 #define RXSVC_BUS_PARAMS_INIT { .size = sizeof(struct rxsvc_bus_params) }
 
@@ -207,6 +210,30 @@ RXSVC_API int rxsvc_bus_open(const struct rxsvc_bus_params *p,
  * Callbacks must be idle; not from a callback.
  */
 RXSVC_API void rxsvc_bus_close(struct rxsvc_bus *bus);
+
+/*
+ * Links join buses over TCP (between hosts; nothing but the address
+ * authenticates a linked bus, so listen on loopback or behind a
+ * firewall).  A linked bus is a client of ours with the rights of
+ * p->link_rights: r lets it receive (subscribe), w lets it send, x
+ * manage.  Each bus tells the other which groups it has members in (and
+ * only if that bus may send to it), so a message crosses a link only
+ * when someone past it listens; a message from a link goes to our
+ * members but never back over the link it came from.  Every crossing
+ * adds one to the message's hop count and a bus drops a message that
+ * would reach 8 crossings, so copies going round a
+ * loop of links die out (interest is not loop-free: keep links a tree).
+ * Counters: link_accepts, link_connects, link_fails, link_refused,
+ * link_in, link_out, link_subs, hop_drops.
+ *
+ * Link this bus to the one listening at @addr ("HOST:PORT", "[V6]:PORT"),
+ * reconnecting (1 s, backing off to 30 s) whenever the link is down,
+ * until the bus closes.  The bus must have a socket (p->path).  Returns
+ * 0 or -EINVAL, -ENOMEM.
+ */
+RXSVC_API int rxsvc_bus_link_connect(struct rxsvc_bus *bus, const char *addr);
+/* The TCP port links are accepted on (p->link_listen), or -ENOENT. */
+RXSVC_API int rxsvc_bus_link_port(struct rxsvc_bus *bus);
 
 /* Change max subscribers at run time (existing clients stay). */
 RXSVC_API int rxsvc_bus_set_max_subscribers(struct rxsvc_bus *bus,
