@@ -124,3 +124,14 @@ tests_interop_rxgen_oafs_LDADD = /usr/lib/libafsrpc.a -l:libroken.so.19 \
 else
 EXTRA_DIST += tests/interop/rxgen_oafs.c
 endif
+
+# A real-world example: idl/examples/vlquery queries OpenAFS's vlserver
+# (Debian's openafs-dbserver) with our XDR helpers only;
+# tests/interop/vlserver.sh runs one with -noauth and a throwaway database
+# in a private network namespace (skips without openafs-dbserver or root).
+noinst_PROGRAMS += idl/examples/vlquery
+idl_examples_vlquery_SOURCES = idl/examples/vlquery.c
+idl_examples_vlquery_LDADD = librxsvc.la -lpthread
+VLSERVER_TESTS = tests/interop/vlserver.sh
+TESTS += $(VLSERVER_TESTS)
+EXTRA_DIST += $(VLSERVER_TESTS)
