@@ -700,8 +700,8 @@ int main(int argc, char **argv)
 	if (port_file)
 		write_port_file(port_file, d.socks[0]);
 	if (d.verbose)
-		fprintf(stderr, "rxsvcd: serving echo (service %d) on %u endpoint(s)\n",
-			ECHO_SERVICE, d.nsocks);
+		fprintf(stderr, "rxsvcd: serving echo (service %d) and rxperf (%d) on %u endpoint(s)\n",
+			ECHO_SERVICE, RXPERF_SERVICE, d.nsocks);
 
 	do {
 		if (sigwait(&set, &sig) != 0)

@@ -23,7 +23,7 @@ i=0
 while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 [ -s "$tmp/port" ] || { cat "$tmp/rxsvcd.log"; echo "rxsvcd did not start"; exit 1; }
 port=$(cat "$tmp/port")
-echo "rxsvcd is serving echo (service 1) on 127.0.0.1:$port"
+echo "rxsvcd is serving echo (service 1) and rxperf (147) on 127.0.0.1:$port"
 echo
 echo "\$ rxsvc call 127.0.0.1:$port --service 1 --data 'hello, Rx'"
 "$B/rxsvc" call "127.0.0.1:$port" --service 1 --data 'hello, Rx'
