@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <CUnit/Basic.h>
 
@@ -205,28 +204,6 @@ static void test_random_roundtrip(void)
 	}
 }
 
-/* Not a benchmark (bench/ has those): prints MB/s, checks nothing. */
-static void test_speed_report(void)
-{
-	static uint8_t buf[65536];
-	struct rxs_fcrypt_sched s;
-	uint8_t key[8] = { 1, 2, 4, 8, 16, 32, 64, 128 }, iv[8] = { 0 };
-	struct timespec a, b;
-	double secs;
-	int rounds = 64; /* 4 MiB */
-
-	rxs_fcrypt_setkey(&s, key);
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	for (int i = 0; i < rounds; i++)
-		rxs_fcrypt_pcbc_encrypt(&s, iv, buf, buf, sizeof(buf));
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	secs = (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
-	if (secs > 0)
-		printf("\n    fcrypt-pcbc: %.0f MB/s ",
-		       rounds * sizeof(buf) / secs / 1e6);
-	CU_PASS("report only");
-}
-
 int main(void)
 {
 	static const struct {
@@ -240,7 +217,6 @@ int main(void)
 		{ "short block zero padded", test_short_block_padded },
 		{ "pcbc iv carried across calls", test_pcbc_segments },
 		{ "random round trips", test_random_roundtrip },
-		{ "speed report", test_speed_report },
 	};
 	CU_pSuite s;
 	unsigned int failed;
