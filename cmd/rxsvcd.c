@@ -44,6 +44,7 @@ struct ctx {
 	bool running;              /* [qlock] a worker has it */
 	bool again;                /* [qlock] notified while running */
 	bool dead;                 /* [qlock] owner gone: free when idle */
+	bool started;              /* [io] handed to a worker or the pool */
 	struct rxsvc_sock *sock;
 	struct rxsvc_call *call;   /* set by the new-call notification */
 	enum ctx_phase phase;
@@ -110,10 +111,27 @@ static void start_rxperf(struct ctx *c);
 static void recharge(struct rxsvc_sock *sock);
 
 /* Engine callbacks: on the I/O thread, must not block. */
+/*
+ * A call is handed on at its first notification, not at the new-call
+ * one: the engine notifies a new call before filing its first packet, so
+ * a handler woken then would find nothing and sleep again.
+ */
 static void on_rx(struct rxsvc_sock *sock, struct rxsvc_call *call,
 		  unsigned long id)
 {
-	enqueue((struct ctx *)id);
+	struct ctx *c = (struct ctx *)id;
+
+	if (c->phase == PH_RXPERF)
+		return; /* its thread blocks in recv/send: no need */
+	if (!c->started) {
+		c->started = true;
+		/* rxperf goes straight to its pool: one thread hop. */
+		if (rxsvc_call_service_id(call) == RXPERF_SERVICE) {
+			start_rxperf(c);
+			return;
+		}
+	}
+	enqueue(c);
 }
 
 static void on_new_call(struct rxsvc_sock *sock, struct rxsvc_call *call,
@@ -124,11 +142,6 @@ static void on_new_call(struct rxsvc_sock *sock, struct rxsvc_call *call,
 	c->call = call;
 	clock_gettime(CLOCK_MONOTONIC, &c->t0);
 	atomic_fetch_add(&d.active, 1);
-	/* rxperf goes straight to its pool: one thread hop, not two. */
-	if (rxsvc_call_service_id(call) == RXPERF_SERVICE)
-		start_rxperf(c);
-	else
-		enqueue(c);
 }
 
 static void on_discard(struct rxsvc_sock *sock, unsigned long id, void *arg)

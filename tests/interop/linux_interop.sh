@@ -34,6 +34,9 @@ OUT=${RXS_LINUX_PEER_DIR:-$B/tests/interop/linux/out}
 SIZES="0 1 1412 1413 5692 102400 4194304"
 [ -x "$B/cmd/rxsvcd" ] && [ -x "$B/cmd/rxsvc" ] || fail "rxsvcd/rxsvc not built"
 command -v bash >/dev/null || skip "bash not installed"
+# make distcheck (RXS_TEST_QUICK) checks the tarball; the guest boots in
+# the plain and sanitizer builds of scripts/check.sh already.
+[ -z "${RXS_TEST_QUICK:-}" ] || skip "quick mode (distcheck): the Linux peer runs in the full builds"
 command -v qemu-system-x86_64 >/dev/null ||
 	skip "qemu-system-x86_64 not installed (Debian package qemu-system-x86)"
 
@@ -124,6 +127,14 @@ step() { # NAME COMMAND...: run, time and report one check
 	_rc=$?
 	if [ $_rc != 0 ] && reboot_if_dead; then
 		sed 's/^/     (before the reboot) /' "$T/step.out"
+		_t0=$(ms)
+		"$@" >"$T/step.out" 2>&1
+		_rc=$?
+	elif [ $_rc != 0 ] && grep -q "unreachable" "$T/step.out"; then
+		# Seen once: the guest's first calls to 10.0.2.2 found no
+		# route for a moment after boot.  Say so and try once more.
+		sed 's/^/     (first try) /' "$T/step.out"
+		sleep 2
 		_t0=$(ms)
 		"$@" >"$T/step.out" 2>&1
 		_rc=$?
