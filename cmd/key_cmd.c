@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <keyutils.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
@@ -34,6 +35,9 @@ static int key_usage(void)
 		"       rxsvc key add NAME --keyfile FILE [--kvno N] [--service S]\n"
 		"                     [--client NAME] [--cell CELL] [--lifetime SECS]\n"
 		"                     [--keyring user|session]\n"
+		"       rxsvc key add-server SERVICE KVNO (--hex HEX | --random)\n"
+		"                     [--keyring user|session]\n"
+		"       rxsvc key del-server SERVICE KVNO\n"
 		"       rxsvc key list\n"
 		"       rxsvc key del NAME\n");
 	return 2;
@@ -208,6 +212,101 @@ static int cmd_key_add(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * A server key "rxsvc_s:SERVICE:2:KVNO" (8 bytes) in the user or session
+ * keyring, for rxsvcd --keyring (design.md: the same lookup as a key
+ * file).  Readable by its owner only.
+ */
+static int cmd_key_add_server(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "hex", required_argument, NULL, 'x' },
+		{ "random", no_argument, NULL, 'r' },
+		{ "keyring", required_argument, NULL, 'K' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long service, kvno;
+	key_serial_t ring = KEY_SPEC_USER_KEYRING, id;
+	bool have_key = false;
+	uint8_t key[8];
+	char desc[64];
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'x':
+			if (!parse_hex8(optarg, key))
+				return key_usage();
+			have_key = true;
+			break;
+		case 'r':
+			if (RAND_bytes(key, sizeof(key)) != 1)
+				die("no randomness");
+			for (int i = 0; i < 8; i++) {
+				uint8_t b = key[i] & 0xfe;
+
+				key[i] = b | !(__builtin_popcount(b) & 1);
+			}
+			have_key = true;
+			break;
+		case 'K':
+			if (!strcmp(optarg, "user"))
+				ring = KEY_SPEC_USER_KEYRING;
+			else if (!strcmp(optarg, "session"))
+				ring = KEY_SPEC_SESSION_KEYRING;
+			else
+				return key_usage();
+			break;
+		default:
+			return key_usage();
+		}
+	}
+	if (optind + 2 != argc || !have_key ||
+	    !parse_uint(argv[optind], 65535, &service) ||
+	    !parse_uint(argv[optind + 1], 255, &kvno))
+		return key_usage();
+	snprintf(desc, sizeof(desc), RXSVC_SKEY_PREFIX "%lu:2:%lu", service,
+		 kvno);
+	id = add_key("user", desc, key, sizeof(key), ring);
+	OPENSSL_cleanse(key, sizeof(key));
+	if (id < 0) {
+		warnx_("cannot add %s: %s", desc, strerror(errno));
+		return 1;
+	}
+	keyctl_setperm(id, KEY_POS_ALL | KEY_USR_VIEW | KEY_USR_READ |
+				   KEY_USR_SEARCH);
+	printf("%s\n", desc);
+	return 0;
+}
+
+/* Remove "rxsvc_s:SERVICE:2:KVNO" from the user and session keyrings. */
+static int cmd_key_del_server(int argc, char **argv)
+{
+	unsigned long service, kvno;
+	key_serial_t rings[2] = { KEY_SPEC_SESSION_KEYRING,
+				  KEY_SPEC_USER_KEYRING };
+	char desc[64];
+	int found = 0;
+
+	if (argc != 3 || !parse_uint(argv[1], 65535, &service) ||
+	    !parse_uint(argv[2], 255, &kvno))
+		return key_usage();
+	snprintf(desc, sizeof(desc), RXSVC_SKEY_PREFIX "%lu:2:%lu", service,
+		 kvno);
+	for (int i = 0; i < 2; i++) {
+		long id = keyctl_search(rings[i], "user", desc, 0);
+
+		if (id >= 0 && keyctl_unlink((key_serial_t)id, rings[i]) == 0)
+			found = 1;
+	}
+	if (!found) {
+		warnx_("no key %s", desc);
+		return 1;
+	}
+	return 0;
+}
+
 static int list_one(void *arg, const char *name,
 		    const struct rxsvc_key_info *info)
 {
@@ -224,6 +323,10 @@ int rxsvc_cmd_key(int argc, char **argv)
 		return key_usage();
 	if (!strcmp(argv[1], "add"))
 		return cmd_key_add(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "add-server"))
+		return cmd_key_add_server(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "del-server"))
+		return cmd_key_del_server(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "list")) {
 		ret = rxsvc_key_list(list_one, NULL);
 		if (ret < 0)

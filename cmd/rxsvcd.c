@@ -59,6 +59,7 @@ static struct {
 	struct rxsvc_bus *bus;
 	const char *events_socket;
 	const char *keyfile;
+	const char *keyring;
 	struct rxsvc_keyset *keyset;
 	unsigned int min_level;
 	int require_rxkad;
@@ -450,6 +451,8 @@ static void usage(FILE *f)
 		"      --no-debug          refuse rxdebug requests\n"
 		"      --stats-file FILE   write the endpoints' counters at exit\n"
 		"      --keyfile FILE      rxkad service keys (OpenAFS KeyFile or text)\n"
+		"      --keyring NAME      or keys rxsvc_s:SERVICE:2:KVNO in a keyring\n"
+		"                          (@u, @s, or a keyring's description)\n"
 		"      --min-level LEVEL   lowest rxkad level accepted (clear)\n"
 		"      --require-rxkad     refuse unauthenticated (rxnull) calls\n"
 		"      --events-socket PATH  host the event bus there and publish\n"
@@ -474,6 +477,7 @@ static void parse_args(int argc, char **argv, const char **listen,
 		{ "stats-file", required_argument, NULL, 'S' },
 		{ "events-socket", required_argument, NULL, 'e' },
 		{ "keyfile", required_argument, NULL, 'K' },
+		{ "keyring", required_argument, NULL, 'k' },
 		{ "min-level", required_argument, NULL, 'm' },
 		{ "require-rxkad", no_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -536,6 +540,9 @@ static void parse_args(int argc, char **argv, const char **listen,
 			break;
 		case 'K':
 			d.keyfile = optarg;
+			break;
+		case 'k':
+			d.keyring = optarg;
 			break;
 		case 'm':
 			if (!strcmp(optarg, "clear"))
@@ -690,7 +697,15 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (d.keyfile) {
+	if (d.keyfile && d.keyring)
+		die("--keyfile and --keyring exclude each other");
+	if (d.keyring) {
+		int ret = rxsvc_keyset_open_keyring(d.keyring, &d.keyset);
+
+		if (ret < 0)
+			die("cannot use keyring %s: %s", d.keyring,
+			    strerror(-ret));
+	} else if (d.keyfile) {
 		unsigned int line = 0;
 		int ret = rxsvc_keyset_load_file(d.keyfile, &d.keyset, &line);
 
@@ -701,7 +716,7 @@ int main(int argc, char **argv)
 			die("cannot load key file %s: %s", d.keyfile,
 			    strerror(-ret));
 	} else if (d.require_rxkad) {
-		die("--require-rxkad needs --keyfile");
+		die("--require-rxkad needs --keyfile or --keyring");
 	}
 	for (unsigned int i = 0; i < d.nthreads; i++)
 		if (pthread_create(&th[i], NULL, worker, NULL) != 0)

@@ -51,6 +51,24 @@ for c in responses_ok security_failures challenges_out; do
 	[ "${v:-0}" -gt 0 ] || fail "counter $c"
 done
 
+# Server keys from a keyring instead of a file (rxsvcd --keyring @u),
+# looked up at each use: the same token works, and after the key is
+# removed a new connection is refused.
+hex=$(awk '$1 == 3 {print $2}' "$T/keys")
+"$R" key add-server 1 3 --hex "$hex" >/dev/null || fail "key add-server"
+on_exit "'$R' key del-server 1 3"
+start_rxsvcd --keyring @u
+out=$("$R" call "127.0.0.1:$PORT" --service 1 --key "$name" --level crypt \
+	--data ring) || fail "call with the server key from the keyring"
+[ "$out" = ring ] || fail "keyring echo"
+"$R" key del-server 1 3 || fail "key del-server"
+"$R" call "127.0.0.1:$PORT" --service 1 --key "$name" --level crypt \
+	--data x 2>"$T/err"
+grep -q "19270408 (RXKADUNKNOWNKEY)" "$T/err" ||
+	{ cat "$T/err"; fail "removed server key still used"; }
+kill -TERM "$RXSVCD_PID"; wait "$RXSVCD_PID"
+echo "ok: server keys from the keyring"
+
 # Minimum level crypt: clear is refused with RXKADLEVELFAIL; rxnull with
 # RX_INVALID_OPERATION when rxkad is required.
 start_rxsvcd --keyfile "$T/keys" --min-level crypt --require-rxkad
