@@ -57,6 +57,21 @@ static bool parse_hex8(const char *s, uint8_t out[8])
 	return true;
 }
 
+/*
+ * A random DES key with odd parity, as OpenAFS requires of service keys
+ * (the chance of a weak key, 2^-52, is left to the keyset check at use).
+ */
+static void random_des_key(uint8_t key[8])
+{
+	if (RAND_bytes(key, 8) != 1)
+		die("no randomness");
+	for (int i = 0; i < 8; i++) {
+		uint8_t b = key[i] & 0xfe;
+
+		key[i] = b | !(__builtin_popcount(b) & 1);
+	}
+}
+
 static int cmd_keyfile_add(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -85,16 +100,7 @@ static int cmd_keyfile_add(int argc, char **argv)
 			have_key = true;
 			break;
 		case 'r':
-			/* Odd parity, as OpenAFS requires of DES keys (the
-			 * chance of a weak key, 2^-52, is left to the keyset
-			 * check at use). */
-			if (RAND_bytes(key, sizeof(key)) != 1)
-				die("no randomness");
-			for (int i = 0; i < 8; i++) {
-				uint8_t b = key[i] & 0xfe;
-
-				key[i] = b | !(__builtin_popcount(b) & 1);
-			}
+			random_des_key(key);
 			have_key = true;
 			break;
 		case 's':
@@ -241,13 +247,7 @@ static int cmd_key_add_server(int argc, char **argv)
 			have_key = true;
 			break;
 		case 'r':
-			if (RAND_bytes(key, sizeof(key)) != 1)
-				die("no randomness");
-			for (int i = 0; i < 8; i++) {
-				uint8_t b = key[i] & 0xfe;
-
-				key[i] = b | !(__builtin_popcount(b) & 1);
-			}
+			random_des_key(key);
 			have_key = true;
 			break;
 		case 'K':
