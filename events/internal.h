@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include <rxsvc/events.h>
+#include "transport/bytes.h"
 
 struct event;
 struct event_base;
@@ -85,51 +86,6 @@ struct rxs_evf {
 	const uint8_t *data;
 	size_t dlen;
 };
-
-struct rxs_cursor {
-	const uint8_t *p;
-	size_t left;
-};
-
-static inline uint32_t rxs_get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
-static inline void rxs_put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static inline void rxs_put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline bool rxs_cur_be32(struct rxs_cursor *c, uint32_t *v)
-{
-	if (c->left < 4)
-		return false;
-	*v = rxs_get_be32(c->p);
-	c->p += 4;
-	c->left -= 4;
-	return true;
-}
-
-static inline bool rxs_cur_be16(struct rxs_cursor *c, uint16_t *v)
-{
-	if (c->left < 2)
-		return false;
-	*v = (uint16_t)((uint16_t)c->p[0] << 8 | c->p[1]);
-	c->p += 2;
-	c->left -= 2;
-	return true;
-}
 
 /*
  * Length of the frame at @p (@avail bytes there): > 0, 0 (need more),

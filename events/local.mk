@@ -3,7 +3,7 @@
 EVENTS_LIBS = $(LIBEVENT_LIBS) -lpthread
 
 noinst_LTLIBRARIES += librxsvc_events.la
-librxsvc_events_la_SOURCES = events/internal.h events/frame.c \
+librxsvc_events_la_SOURCES = events/internal.h transport/bytes.h events/frame.c \
 	events/strparser.c events/bus.c events/bus_server.c events/policy.c \
 	events/client.c events/link.c
 librxsvc_events_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
