@@ -7,7 +7,7 @@ PKGS="build-essential autoconf automake libtool pkg-config
 libevent-dev libssl-dev libkeyutils-dev libprotobuf-c-dev protobuf-c-compiler
 libcunit1-dev libjansson-dev clang libclang-rt-14-dev valgrind
 libopenafs-dev openafs-client tshark iproute2 procps
-qemu-system-x86 cpio xz-utils openafs-dbserver"
+qemu-system-x86 cpio xz-utils openafs-dbserver gnuplot-nox"
 
 missing=""
 for p in $PKGS; do
