@@ -250,10 +250,39 @@ static int32_t srv_op(struct rxsvc_call *call, uint32_t op, uint8_t *sink)
 	return 0;
 }
 
+/*
+ * Each serving thread keeps its discard buffer (CHUNK bytes: a malloc of
+ * that size is an mmap and munmap per call otherwise).
+ */
+static pthread_key_t sink_key;
+static pthread_once_t sink_once = PTHREAD_ONCE_INIT;
+
+static void sink_key_init(void)
+{
+	if (pthread_key_create(&sink_key, free) != 0)
+		abort();
+}
+
+static uint8_t *thread_sink(void)
+{
+	uint8_t *sink;
+
+	pthread_once(&sink_once, sink_key_init);
+	sink = pthread_getspecific(sink_key);
+	if (!sink) {
+		sink = malloc(CHUNK);
+		if (sink && pthread_setspecific(sink_key, sink) != 0) {
+			free(sink);
+			sink = NULL;
+		}
+	}
+	return sink;
+}
+
 void rxperf_serve_call(struct rxsvc_call *call)
 {
 	uint8_t hdr[16];
-	uint8_t *sink = malloc(CHUNK);
+	uint8_t *sink = thread_sink();
 	int32_t rc;
 
 	if (!sink) {
@@ -265,21 +294,61 @@ void rxperf_serve_call(struct rxsvc_call *call)
 		break;
 	case RD_SHORT:
 		srv_abort(call, RXGEN_SS_UNMARSHAL, "rxperf: short request");
-		goto out;
+		return;
 	case RD_FAILED:
-		goto out;
+		return;
 	}
 	if (get_be32(hdr) != RXPERF_VERSION) {
 		srv_abort(call, RX_USER_ABORT, "rxperf: bad version");
-		goto out;
+		return;
 	}
 	/* rsize and wsize (words 2, 3) are the client's business: we move
 	 * data in chunks of our own, as Linux's server does. */
 	rc = srv_op(call, get_be32(hdr + 4), sink);
 	if (rc)
 		srv_abort(call, rc, "rxperf: refused");
-out:
-	free(sink);
+}
+
+bool rxperf_serve_inline(struct rxsvc_call *call)
+{
+	uint8_t hdr[24];
+	uint64_t avail, out;
+	unsigned int fl = RXSVC_RECV_PEEK;
+	int n;
+
+	if (!rxsvc_call_rx_complete(call, &avail) ||
+	    avail > RXPERF_INLINE_MAX)
+		return false;
+	n = rxsvc_call_recv(call, hdr, sizeof(hdr), &fl, NULL);
+	if (n < 0)
+		return false;
+	if (n < 16 || get_be32(hdr) != RXPERF_VERSION) {
+		/* Refused without a reply: nothing can block. */
+		rxperf_serve_call(call);
+		return true;
+	}
+	switch (get_be32(hdr + 4)) {
+	case OP_SEND:
+		out = 0; /* the cookie only */
+		break;
+	case OP_RECV:
+		if (n < 20)
+			return false;
+		out = get_be32(hdr + 16);
+		break;
+	case OP_RPC:
+		if (n < 24)
+			return false;
+		out = get_be32(hdr + 20);
+		break;
+	case OP_FILE:
+	default:
+		return false;
+	}
+	if (out > RXPERF_INLINE_MAX)
+		return false;
+	rxperf_serve_call(call);
+	return true;
 }
 
 /* ---------------------------------------------------------------- */

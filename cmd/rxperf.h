@@ -23,6 +23,17 @@
  */
 void rxperf_serve_call(struct rxsvc_call *call);
 
+/* Requests and replies up to this size may be served from notify_rx. */
+#define RXPERF_INLINE_MAX (16u * 1024u)
+
+/*
+ * Serve the call right away if that cannot block: the whole request has
+ * arrived, and the reply (which rxperf's request header announces) is at
+ * most RXPERF_INLINE_MAX bytes.  Returns true if it did (the caller then
+ * ends the call), false with nothing read otherwise.  Safe in notify_rx.
+ */
+bool rxperf_serve_inline(struct rxsvc_call *call);
+
 /*
  * `rxsvc perf ADDR:PORT rpc|send|recv|file [options]`; argv[0] is
  * "perf".  Returns the exit status: 0 all calls succeeded, 1 some

@@ -110,6 +110,47 @@ static void enqueue(struct ctx *c)
 
 static void start_rxperf(struct ctx *c);
 static void recharge(struct rxsvc_sock *sock);
+static bool process(struct ctx *c);
+static void rxperf_done(struct ctx *c, bool queued);
+
+/*
+ * Small complete requests are answered right in the notification, with
+ * no thread hop (a "hot thread", as OpenAFS's listener becomes one): the
+ * engine guarantees nothing there blocks as long as the request is all
+ * in and the reply fits the transmit window.  Larger ones go to a pool.
+ */
+#define INLINE_MAX (16u * 1024u)
+
+static bool echo_inline(struct ctx *c)
+{
+	uint64_t avail;
+	bool mine;
+
+	if (c->phase == PH_RECV &&
+	    (c->len || !rxsvc_call_rx_complete(c->call, &avail) ||
+	     avail > INLINE_MAX))
+		return false;
+	pthread_mutex_lock(&d.qlock);
+	mine = !c->queued && !c->running;
+	if (mine)
+		c->running = true;
+	pthread_mutex_unlock(&d.qlock);
+	if (!mine)
+		return false;
+	if (process(c))
+		return true; /* finished and freed */
+	pthread_mutex_lock(&d.qlock);
+	c->running = false;
+	if (c->again) {
+		/* Notified meanwhile: cannot be, we run in notify_rx. */
+		c->again = false;
+		pthread_mutex_unlock(&d.qlock);
+		enqueue(c);
+		return true;
+	}
+	pthread_mutex_unlock(&d.qlock);
+	return true;
+}
 
 /* Engine callbacks: on the I/O thread, must not block. */
 /*
@@ -126,12 +167,21 @@ static void on_rx(struct rxsvc_sock *sock, struct rxsvc_call *call,
 		return; /* its thread blocks in recv/send: no need */
 	if (!c->started) {
 		c->started = true;
-		/* rxperf goes straight to its pool: one thread hop. */
+		/* A preallocation was used up: make another at once. */
+		recharge(c->sock);
 		if (rxsvc_call_service_id(call) == RXPERF_SERVICE) {
+			if (rxperf_serve_inline(call)) {
+				c->phase = PH_RXPERF;
+				rxperf_done(c, false);
+				return;
+			}
+			/* Otherwise straight to its pool: one thread hop. */
 			start_rxperf(c);
 			return;
 		}
 	}
+	if (echo_inline(c))
+		return;
 	enqueue(c);
 }
 
@@ -275,23 +325,31 @@ static struct {
 	.cond = PTHREAD_COND_INITIALIZER,
 };
 
-static void rxperf_run(struct ctx *c)
+/* An rxperf call is served: end it and free its context.  @queued: it
+ * may sit on the work queue (not when served in its notification). */
+static void rxperf_done(struct ctx *c, bool queued)
 {
-	bool free_now;
+	bool free_now = true;
 
-	recharge(c->sock);
-	rxperf_serve_call(c->call);
-	log_call(c, "rxperf");
+	log_call(c, queued ? "rxperf" : "rxperf, inline");
 	/* No notification follows rxsvc_call_end, so after it only a queue
 	 * entry made before can still point at the context. */
 	rxsvc_call_end(c->call);
-	pthread_mutex_lock(&d.qlock);
-	free_now = !c->queued && !c->running;
-	c->dead = true;
-	pthread_mutex_unlock(&d.qlock);
+	if (queued) {
+		pthread_mutex_lock(&d.qlock);
+		free_now = !c->queued && !c->running;
+		c->dead = true;
+		pthread_mutex_unlock(&d.qlock);
+	}
 	if (free_now)
 		free(c);
 	atomic_fetch_sub(&d.active, 1);
+}
+
+static void rxperf_run(struct ctx *c)
+{
+	rxperf_serve_call(c->call);
+	rxperf_done(c, true);
 }
 
 static void *rxperf_thread(void *arg)
@@ -410,8 +468,6 @@ static void *worker(void *arg)
 		}
 		c->running = true;
 		pthread_mutex_unlock(&d.qlock);
-		if (c->phase == PH_RECV && c->len == 0 && c->buf == NULL)
-			recharge(c->sock);
 		for (;;) {
 			if (process(c))
 				break; /* finished and freed */

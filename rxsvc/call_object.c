@@ -109,22 +109,59 @@ void rxs_call_put(struct rxsvc_call *call)
 	}
 }
 
+/* Drop a reference without holding io_lock: the last one is dropped
+ * under it (freeing returns packets to the I/O thread's pools). */
+void rxs_call_put_unlocked(struct rxsvc_call *call)
+{
+	struct rxsvc_sock *sock = call->sock;
+	int n = atomic_fetch_sub_explicit(&call->ref, 1, memory_order_release);
+
+	RXS_ASSERT(n > 0);
+	if (n == 1) {
+		atomic_thread_fence(memory_order_acquire);
+		pthread_mutex_lock(&sock->io_lock);
+		call_destroy(call);
+		pthread_mutex_unlock(&sock->io_lock);
+	}
+}
+
 void rxs_call_set_state(struct rxsvc_call *call, enum rxsvc_call_state st)
 {
 	atomic_store_explicit(&call->state, st, memory_order_release);
 }
 
-/* Wake user threads blocked in send, recv or wait on this call. */
+void rxs_call_wake_now(struct rxsvc_call *call)
+{
+	pthread_mutex_lock(&call->wait_lock);
+	pthread_cond_broadcast(&call->wait_cv);
+	pthread_mutex_unlock(&call->wait_lock);
+}
+
+/*
+ * Wake user threads blocked in send, recv or wait on this call.  While
+ * the engine's work is in hand the wakeup waits until io_lock is let go
+ * (io_thread.c): a thread woken at once would, on a busy CPU, preempt
+ * us, find io_lock held and sleep again.
+ */
 void rxs_call_wake(struct rxsvc_call *call)
 {
+	struct rxsvc_sock *sock = call->sock;
+
 	/* Pairs with the seq_cst increment of waiters in the waiter: either
 	 * it sees our state change, or we see it waiting. */
 	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load(&call->waiters)) {
-		pthread_mutex_lock(&call->wait_lock);
-		pthread_cond_broadcast(&call->wait_cv);
-		pthread_mutex_unlock(&call->wait_lock);
+	if (!atomic_load(&call->waiters))
+		return;
+	if (!rxs_io_held(sock)) {
+		rxs_call_wake_now(call);
+		return;
 	}
+	if (call->wake_queued)
+		return;
+	call->wake_queued = true;
+	rxs_call_get(call);
+	call->wake_next = sock->wake_head;
+	sock->wake_head = call;
 }
 
 /* Tell the user something happened: notify_rx callback and wakeup. */
@@ -132,8 +169,13 @@ void rxs_call_notify(struct rxsvc_call *call)
 {
 	if (call->notify_rx) {
 		pthread_mutex_lock(&call->notify_lock);
-		if (!call->user_ended)
+		if (!call->user_ended) {
+			/* The callback may end the call (rxsvc_call_end knows
+			 * it holds notify_lock through us). */
+			rxs_set_notifying(call);
 			call->notify_rx(call->sock, call, call->user_call_id);
+			rxs_set_notifying(NULL);
+		}
 		pthread_mutex_unlock(&call->notify_lock);
 	}
 	rxs_call_wake(call);

@@ -5,7 +5,10 @@
  * marked: [io] I/O thread only, [user] the user's thread, [atomic],
  * [const] set before publication, [lock] under the named mutex.
  *
- * Lock order: sock->attend_lock, sock->charge_lock and sock->id_lock are
+ * Lock order: sock->io_lock first (held while doing the I/O thread's
+ * work, by the I/O thread or a combining user thread: "[io]" means under
+ * it); then call->notify_lock (notifications run under io_lock); libevent's
+ * base lock; sock->attend_lock, sock->charge_lock and sock->id_lock are
  * leaves (nothing else is taken while one is held); call->wait_lock is
  * taken alone; txpool.lock is a leaf.
  */
@@ -243,6 +246,8 @@ struct rxsvc_call {
 
 	struct rxsvc_call *id_next;     /* [id_lock] user ID hash */
 	struct rxsvc_call *release_next; /* [io] sock->release list */
+	struct rxsvc_call *wake_next;   /* [io] sock->wake list */
+	bool wake_queued;               /* [io] on it (with a ref) */
 	bool on_release;                /* [io] */
 	bool rejected;                  /* [io] rejected in new_call */
 	struct rxsvc_call *all_next;    /* [io] sock->calls */
@@ -305,6 +310,16 @@ struct rxsvc_sock {
 	/* the poke path */
 	pthread_mutex_t attend_lock;
 	struct rxsvc_call *attend_head, *attend_tail;
+	/*
+	 * io_lock: whoever holds it may run the I/O thread's work.  The
+	 * I/O thread holds it in every callback; a user thread that pokes
+	 * takes it when it is free and does the work itself (combining:
+	 * no wakeup, no thread hop).  Only with our own, thread-safe base.
+	 */
+	pthread_mutex_t io_lock;
+	bool combine;                          /* [const] user threads may */
+	uint64_t timer_armed_at;               /* [io] libevent timer, 0 off */
+	struct rxsvc_call *wake_head;          /* [io] waiters to wake after */
 
 	/* user call IDs of live client calls, for -EEXIST */
 	pthread_mutex_t id_lock;
@@ -353,6 +368,9 @@ uint32_t rxs_random32(void);
 
 /* io_thread.c */
 void rxs_io_start_loop(struct rxsvc_sock *sock);
+bool rxs_io_held(const struct rxsvc_sock *sock);
+bool rxs_notifying(const struct rxsvc_call *call);
+void rxs_set_notifying(struct rxsvc_call *call);
 void rxs_call_poke(struct rxsvc_call *call, unsigned int events);
 void rxs_io_process_attend(struct rxsvc_sock *sock);
 void rxs_io_read(struct rxsvc_sock *sock);
@@ -391,6 +409,8 @@ int rxs_call_alloc(struct rxsvc_sock *sock, bool client,
 		   struct rxsvc_call **callp);
 void rxs_call_get(struct rxsvc_call *call);
 void rxs_call_put(struct rxsvc_call *call);
+void rxs_call_put_unlocked(struct rxsvc_call *call);
+void rxs_call_wake_now(struct rxsvc_call *call);
 void rxs_call_set_state(struct rxsvc_call *call, enum rxsvc_call_state st);
 bool rxs_call_complete(struct rxsvc_call *call, enum rxsvc_completion how,
 		       int32_t abort_code, int error);

@@ -17,17 +17,78 @@
 
 #include "rxsvc/internal.h"
 
-static void io_finish(struct rxsvc_sock *sock)
+/*
+ * The thread doing the I/O thread's work for an endpoint right now (the
+ * I/O thread in a callback, or a combining user thread), and the call
+ * whose notify_rx is running on this thread.
+ */
+static __thread const struct rxsvc_sock *io_holder;
+static __thread const struct rxsvc_call *notifying;
+
+bool rxs_io_held(const struct rxsvc_sock *sock)
 {
-	rxs_output_flush(sock);
-	rxs_release_drain(sock);
+	return io_holder == sock;
+}
+
+bool rxs_notifying(const struct rxsvc_call *call)
+{
+	return notifying == call;
+}
+
+void rxs_set_notifying(struct rxsvc_call *call)
+{
+	notifying = call;
+}
+
+static void io_enter(struct rxsvc_sock *sock)
+{
+	pthread_mutex_lock(&sock->io_lock);
+	io_holder = sock;
+}
+
+/*
+ * Finish a turn of work: take the pokes made meanwhile (notifications
+ * run in this turn poke from this very thread, without a wakeup), flush
+ * output, drop finished calls, re-arm the timer, and let go.
+ */
+static void io_leave(struct rxsvc_sock *sock)
+{
+	struct rxsvc_call *wake[32], *call;
+	unsigned int n = 0;
+
+	do {
+		rxs_io_process_attend(sock);
+		rxs_output_flush(sock);
+		rxs_release_drain(sock);
+	} while (sock->attend_head);
 	rxs_sock_timer_arm(sock);
+	/* Waiters are woken once io_lock is free (see rxs_call_wake). */
+	while ((call = sock->wake_head) != NULL) {
+		sock->wake_head = call->wake_next;
+		call->wake_next = NULL;
+		call->wake_queued = false;
+		if (n < sizeof(wake) / sizeof(wake[0])) {
+			wake[n++] = call;
+		} else {
+			rxs_call_wake_now(call);
+			rxs_call_put(call);
+		}
+	}
+	io_holder = NULL;
+	pthread_mutex_unlock(&sock->io_lock);
+	for (unsigned int i = 0; i < n; i++) {
+		rxs_call_wake_now(wake[i]);
+		rxs_call_put_unlocked(wake[i]);
+	}
 }
 
 /*
  * Poke a call: record @events and queue the call for the I/O thread,
  * once, with a reference.  Arguments the I/O thread needs are written
- * into the call before this.  - Any thread; no allocation.
+ * into the call before this.  When nobody is doing the I/O thread's work
+ * the caller does it at once; when this thread is doing it, the queue is
+ * taken before it stops; otherwise the I/O thread is woken.  - Any
+ * thread; no allocation.
  */
 void rxs_call_poke(struct rxsvc_call *call, unsigned int events)
 {
@@ -56,8 +117,15 @@ void rxs_call_poke(struct rxsvc_call *call, unsigned int events)
 	/* Pairs with the exchange in rxs_io_process_attend(). */
 	atomic_fetch_or_explicit(&call->events, events, memory_order_release);
 	pthread_mutex_unlock(&sock->attend_lock);
-	if (wake && write(sock->wake_fd, &one, sizeof(one)) < 0 &&
-	    errno != EAGAIN)
+	if (!wake || io_holder == sock)
+		return;
+	if (sock->combine && !atomic_load(&sock->stopping) &&
+	    pthread_mutex_trylock(&sock->io_lock) == 0) {
+		io_holder = sock;
+		io_leave(sock);
+		return;
+	}
+	if (write(sock->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		rxs_log(RXSVC_LOG_WARN, "rxsvc: eventfd write failed");
 }
 
@@ -164,8 +232,9 @@ static void fault_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct rxsvc_sock *sock = arg;
 
+	io_enter(sock);
 	fault_release(sock, false);
-	io_finish(sock);
+	io_leave(sock);
 }
 
 /* Read datagrams in batches until the socket is empty (bounded). */
@@ -293,11 +362,10 @@ static void rx_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct rxsvc_sock *sock = arg;
 
+	io_enter(sock);
 	io_read_errors(sock);
 	rxs_io_read(sock);
-	/* Pokes that arrived meanwhile are cheap to take now. */
-	rxs_io_process_attend(sock);
-	io_finish(sock);
+	io_leave(sock); /* takes the pokes that arrived meanwhile too */
 }
 
 static void wake_cb(evutil_socket_t fd, short what, void *arg)
@@ -307,8 +375,8 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (read(sock->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		rxs_log(RXSVC_LOG_WARN, "rxsvc: eventfd read failed");
-	rxs_io_process_attend(sock);
-	io_finish(sock);
+	io_enter(sock);
+	io_leave(sock);
 	if (atomic_load(&sock->stopping) && sock->own_base)
 		event_base_loopbreak(sock->base);
 }
@@ -316,10 +384,13 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
 static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct rxsvc_sock *sock = arg;
-	uint64_t now = rxs_now();
 	struct rxsvc_call *call;
 	unsigned int n = 0;
+	uint64_t now;
 
+	io_enter(sock);
+	now = rxs_now();
+	sock->timer_armed_at = 0; /* it fired: nothing is armed now */
 	while ((call = rxs_heap_top(&sock->timers)) != NULL &&
 	       call->timer_at <= now && n++ < 4096) {
 		rxs_call_get(call);
@@ -331,18 +402,20 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		rxs_call_put(call);
 	}
-	io_finish(sock);
+	io_leave(sock);
 }
 
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct rxsvc_sock *sock = arg;
-	uint64_t now = rxs_now();
+	uint64_t now;
 
+	io_enter(sock);
+	now = rxs_now();
 	rxs_conn_reap(sock, now, false);
 	rxs_peer_reap(sock, now);
 	rxs_peer_keepalive(sock, now);
-	io_finish(sock);
+	io_leave(sock);
 }
 
 static void *io_thread_main(void *arg)
@@ -377,6 +450,9 @@ void rxs_io_start_loop(struct rxsvc_sock *sock)
 	if (sock->own_base &&
 	    pthread_create(&sock->thread, NULL, io_thread_main, sock) == 0)
 		sock->thread_running = true;
+	/* Our base is thread-safe (evthread_use_pthreads): user threads may
+	 * arm its timer while doing the I/O thread's work. */
+	sock->combine = sock->thread_running;
 }
 
 /* Used by rxsvc_sock_close() once the loop has stopped. */

@@ -83,6 +83,62 @@ static void recv_wait(struct rxsvc_call *call)
 	pthread_mutex_unlock(&call->wait_lock);
 }
 
+/* Copy what is in order without consuming it. */
+static int recv_peek(struct rxsvc_call *call, uint8_t *buf, size_t size,
+		     unsigned int *flags)
+{
+	uint32_t consumed = atomic_load_explicit(&call->rx.consumed,
+						 memory_order_relaxed);
+	uint32_t top = atomic_load_explicit(&call->rx.top,
+					    memory_order_acquire);
+	uint32_t offset = call->rx.offset;
+	size_t copied = 0;
+
+	for (uint32_t s = consumed + 1; copied < size && (int32_t)(top - s) >= 0;
+	     s++) {
+		struct rxs_rxpkt *p = call->rx.slot[s & call->rx.mask];
+		size_t avail = p->data_len - offset;
+		size_t n = avail < size - copied ? avail : size - copied;
+
+		memcpy(buf + copied, p->buf + p->data_off + offset, n);
+		copied += n;
+		offset = 0;
+	}
+	if (flags)
+		*flags = rx_at_end(call) ? RXSVC_RECV_END : RXSVC_RECV_MORE;
+	if (!copied && !rx_at_end(call)) {
+		int ret = rxs_call_error_ret(call, NULL);
+
+		return ret < 0 ? ret : -EAGAIN;
+	}
+	return (int)copied;
+}
+
+RXSVC_API bool rxsvc_call_rx_complete(struct rxsvc_call *call,
+				      uint64_t *bytes)
+{
+	uint32_t last, top, consumed;
+	uint64_t n = 0;
+
+	if (bytes)
+		*bytes = 0;
+	if (!call)
+		return false;
+	last = atomic_load_explicit(&call->rx_last, memory_order_acquire);
+	top = atomic_load_explicit(&call->rx.top, memory_order_acquire);
+	consumed = atomic_load_explicit(&call->rx.consumed,
+					memory_order_relaxed);
+	if (!last || top != last)
+		return false;
+	for (uint32_t s = consumed + 1; s != last + 1; s++)
+		n += call->rx.slot[s & call->rx.mask]->data_len;
+	if (consumed != last)
+		n -= call->rx.offset;
+	if (bytes)
+		*bytes = n;
+	return true;
+}
+
 RXSVC_API int rxsvc_call_recv(struct rxsvc_call *call, void *buf, size_t size,
 			      unsigned int *flags, int32_t *abort_code)
 {
@@ -99,6 +155,8 @@ RXSVC_API int rxsvc_call_recv(struct rxsvc_call *call, void *buf, size_t size,
 		*abort_code = 0;
 	if (call->sock->interceptor)
 		return -EINVAL; /* the interceptor owns the ring */
+	if (in & RXSVC_RECV_PEEK)
+		return recv_peek(call, buf, size, flags);
 	for (;;) {
 		copied += recv_copy(call, (uint8_t *)buf + copied,
 				    size - copied, &advanced);

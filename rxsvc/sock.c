@@ -127,6 +127,7 @@ static int sock_init(struct rxsvc_sock *sock, const struct rxsvc_sock_params *p)
 	sock->next_cid = rxs_random32() & RXS_CIDMASK;
 	atomic_init(&sock->next_debug_id, 1);
 	pthread_mutex_init(&sock->attend_lock, NULL);
+	pthread_mutex_init(&sock->io_lock, NULL);
 	pthread_mutex_init(&sock->charge_lock, NULL);
 	pthread_mutex_init(&sock->id_lock, NULL);
 	rxs_rxpool_init(&sock->rxpool, param_or(d.pool_packets, 8192));
@@ -169,6 +170,7 @@ static void sock_free(struct rxsvc_sock *sock)
 	rxs_rxpool_destroy(&sock->rxpool);
 	rxs_txpool_destroy(&sock->txpool);
 	pthread_mutex_destroy(&sock->attend_lock);
+	pthread_mutex_destroy(&sock->io_lock);
 	pthread_mutex_destroy(&sock->charge_lock);
 	pthread_mutex_destroy(&sock->id_lock);
 	rxs_free(sock);
@@ -286,6 +288,10 @@ RXSVC_API void rxsvc_sock_close(struct rxsvc_sock *sock)
 		pthread_join(sock->thread, NULL);
 		sock->thread_running = false;
 	}
+	/* A user thread may still be finishing a turn of the I/O thread's
+	 * work (combining): wait for it. */
+	pthread_mutex_lock(&sock->io_lock);
+	pthread_mutex_unlock(&sock->io_lock);
 	if (sock->rx_ev)
 		event_del(sock->rx_ev);
 	if (sock->wake_ev)
@@ -428,9 +434,13 @@ RXSVC_API void rxsvc_call_end(struct rxsvc_call *call)
 		return;
 	/* After this no notify_rx runs for the call (see rxs_call_notify):
 	 * the user may free what its user call ID points to. */
-	pthread_mutex_lock(&call->notify_lock);
-	call->user_ended = true;
-	pthread_mutex_unlock(&call->notify_lock);
+	if (rxs_notifying(call)) {
+		call->user_ended = true; /* from its own notify_rx */
+	} else {
+		pthread_mutex_lock(&call->notify_lock);
+		call->user_ended = true;
+		pthread_mutex_unlock(&call->notify_lock);
+	}
 	/* The user call ID is free for reuse as soon as end returns. */
 	rxs_id_remove(call->sock, call);
 	rxs_call_poke(call, RXS_EV_END);

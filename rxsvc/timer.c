@@ -118,19 +118,26 @@ struct rxsvc_call *rxs_heap_top(const struct rxs_heap *h)
 	return h->n ? h->v[1] : NULL;
 }
 
-/* Arm the endpoint's one timer for the earliest call deadline. */
+/*
+ * Arm the endpoint's one timer for the earliest call deadline.  A timer
+ * already armed for an earlier moment is left alone (when it fires it
+ * finds nothing due and re-arms), and an empty heap leaves it armed: so
+ * a user thread doing the I/O thread's work rarely needs to move it,
+ * which would wake the I/O thread (libevent notifies its loop when a
+ * timer moves earlier from another thread).  - [io]
+ */
 void rxs_sock_timer_arm(struct rxsvc_sock *sock)
 {
 	struct rxsvc_call *top = rxs_heap_top(&sock->timers);
 	struct timeval tv;
 	uint64_t now, at;
 
-	if (!top) {
-		event_del(sock->timer_ev);
+	if (!top)
 		return;
-	}
-	now = rxs_now();
 	at = top->timer_at;
+	if (sock->timer_armed_at && sock->timer_armed_at <= at)
+		return;
+	now = rxs_now();
 	if (at <= now) {
 		tv.tv_sec = 0;
 		tv.tv_usec = 0;
@@ -138,5 +145,6 @@ void rxs_sock_timer_arm(struct rxsvc_sock *sock)
 		tv.tv_sec = (time_t)((at - now) / 1000000u);
 		tv.tv_usec = (suseconds_t)((at - now) % 1000000u);
 	}
+	sock->timer_armed_at = at;
 	event_add(sock->timer_ev, &tv);
 }

@@ -14,6 +14,7 @@
 #ifndef RXSVC_RXSVC_H
 #define RXSVC_RXSVC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -64,6 +65,19 @@ RXSVC_API char *rxsvc_srx_format(const struct rxsvc_srx *srx, char *buf,
 /* Endpoints                                                         */
 /* ---------------------------------------------------------------- */
 
+/*
+ * Notifications (the kernel's notify_rx and friends) run with the engine's
+ * work in hand: on the endpoint's I/O thread, or on a user thread that is
+ * doing that work inside an rxsvc_call_*() function (user threads that
+ * find the engine idle do its work themselves instead of waking the I/O
+ * thread).  So a callback must not block, and must not take a lock that
+ * any thread holds while calling rxsvc functions.  It may call
+ * rxsvc_call_recv() with RXSVC_RECV_NONBLOCK (or once
+ * rxsvc_call_rx_complete() says the request is all in), rxsvc_call_send()
+ * while the transmit window has room (RXSVC_SEND_NONBLOCK to be sure),
+ * rxsvc_call_abort() and rxsvc_call_end(): a service can answer a small
+ * request right there, with no thread hop at all.
+ */
 typedef void (*rxsvc_notify_rx_t)(struct rxsvc_sock *sock,
 				  struct rxsvc_call *call,
 				  unsigned long user_call_id);
@@ -240,6 +254,8 @@ RXSVC_API int rxsvc_call_send(struct rxsvc_call *call, const struct iovec *iov,
 /* Input flags of rxsvc_call_recv */
 #define RXSVC_RECV_NONBLOCK 0x1 /* -EAGAIN when no data is ready */
 #define RXSVC_RECV_WAITALL  0x2 /* fill @size or reach the end */
+#define RXSVC_RECV_PEEK     0x4 /* copy what is there, consume nothing;
+				   never blocks (MSG_PEEK) */
 /* Output flags */
 #define RXSVC_RECV_MORE 0x10 /* more data is to come */
 #define RXSVC_RECV_END  0x20 /* the peer's stream is fully received */
@@ -258,6 +274,15 @@ RXSVC_API int rxsvc_call_send(struct rxsvc_call *call, const struct iovec *iov,
  */
 RXSVC_API int rxsvc_call_recv(struct rxsvc_call *call, void *buf, size_t size,
 			      unsigned int *flags, int32_t *abort_code);
+
+/*
+ * Has the peer's whole stream (the request, on a service call) arrived,
+ * so that the rest of it can be read without blocking?  *@bytes (if not
+ * NULL) gets the number of bytes not yet read when it has.  For the
+ * call's owner, or its notify_rx.
+ */
+RXSVC_API bool rxsvc_call_rx_complete(struct rxsvc_call *call,
+				      uint64_t *bytes);
 
 /*
  * Abort a call (the kernel's rxrpc_kernel_abort_call): sends ABORT with
