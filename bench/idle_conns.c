@@ -14,7 +14,9 @@
  * then "ready", and keeps the connections until SIGTERM or until HOLD_S
  * seconds (default 60) pass.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>

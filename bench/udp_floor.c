@@ -23,7 +23,9 @@
  * Output: one line of key=value pairs on stdout.  Everything is bounded by
  * a 60 s alarm.  Loopback only.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
