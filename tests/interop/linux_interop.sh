@@ -20,13 +20,50 @@
 #       build gets 64 of 64 through; a sanitizer build (slower) has
 #       lost 3 of 64: still an open problem, so reported, and counted
 #       only with RXS_LINUX_BUSY_STRICT=1;
-#   (6) the guest kernel logged no oops or warning;
-#   (7) a tshark capture of all of it (root and tshark needed, else this
-#       step is skipped, said so): no malformed frame, no expert error.
+#   (6) rxkad, Linux client -> rxsvcd: a token minted with our service
+#       key (rxsvc key add), exported as the payload of a Linux `rxrpc`
+#       key (rxsvc key export, v1 form) and added in the guest (lxrx
+#       key); the guest calls rxsvcd --keyfile at clear, auth and crypt,
+#       each level against an rxsvcd whose --min-level is that level,
+#       with 0, 1, 1413 and 100 KiB, byte for byte; and once more at
+#       crypt with the token in its XDR form, as our keyrings hold it;
+#   (7) rxkad, rxsvc -> Linux servers: the guest's servers get `rxrpc_s`
+#       keys "1:2" and "147:2" (the same service key) in their keyring;
+#       `rxsvc call --key --level` at clear, auth and crypt with 0, 1413
+#       and 100 KiB, cmp'd; `rxsvc perf` rpc and send at crypt;
+#   (8) wrong keys: a ticket sealed with another service key is refused
+#       both ways with RXKADBADTICKET (19270407): rxsvcd aborts the
+#       guest's call, the Linux server aborts `rxsvc call`'s; and a
+#       Linux client at clear facing rxsvcd --min-level crypt gives up
+#       with RXKADLEVELFAIL (19270402);
+#   (9) rxsvcd counted the RESPONSEs it accepted at each level and the
+#       bad ticket;
+#  (10) the guest kernel logged no oops or warning;
+#  (11) a tshark capture of all of it (root and tshark needed, else this
+#       step is skipped, said so): no malformed frame, no expert error,
+#       and rxkad's CHALLENGE and RESPONSE among the frames.
 # SKIP (77) when the peer cannot be built for want of a package (kernel
 # image, busybox, qemu); the reason is printed.  A guest that dies is
 # booted again once (the output says so) and the step that met it runs
-# again; an oops or warning on the guest's console fails step (6).
+# again; an oops or warning on the guest's console fails step (10).  The
+# tokens live in a session keyring of the test's own (rxsvc key session),
+# or, where one cannot be joined, in the user keyring until the end;
+# where no key can be added at all, steps (6)-(9) are skipped, said so.
+
+# Everything below runs in a new session keyring (once: the variable).
+if [ -z "${RXS_LX_KEYSESSION:-}" ]; then
+	RXS_LX_KEYSESSION=0
+	_r=${top_builddir:-$(pwd)}/cmd/rxsvc
+	if [ -x "$_r" ] && "$_r" key session true 2>/dev/null; then
+		RXS_LX_KEYSESSION=1 RXS_LX_LDPATH=${LD_LIBRARY_PATH-}
+		export RXS_LX_KEYSESSION RXS_LX_LDPATH
+		exec "$_r" key session sh "$0" "$@"
+	fi
+elif [ "$RXS_LX_KEYSESSION" = 1 ]; then
+	# what rxsvc's libtool wrapper set for itself, not for qemu & co.
+	LD_LIBRARY_PATH=$RXS_LX_LDPATH
+	[ -n "$LD_LIBRARY_PATH" ] || unset LD_LIBRARY_PATH
+fi
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/helpers/lib.sh"
 
 L=$S/tests/interop/linux
@@ -52,6 +89,26 @@ case $? in
 esac
 echo "peer: $(cat "$OUT/kernel.txt")"
 
+# ---- rxkad keys -----------------------------------------------------------------
+# One service key (kvno 7) for rxsvcd's key file and the guest's rxrpc_s
+# keys; a token KN sealed with it and a token KB sealed with another.
+# Backdated: a Linux server refuses a ticket issued in its future.
+R=$B/cmd/rxsvc
+KN=lxkad$$ KB=lxbad$$ KR=session
+[ "$RXS_LX_KEYSESSION" = 1 ] || KR=user
+KAD=""
+if ! "$R" keyfile add "$T/kad.keys" --kvno 7 --random >"$T/kad.err" 2>&1 ||
+	! "$R" keyfile add "$T/bad.keys" --kvno 7 --random >>"$T/kad.err" 2>&1; then
+	KAD="rxsvc keyfile add failed: $(head -c 200 "$T/kad.err")"
+elif ! "$R" key add "$KN" --keyfile "$T/kad.keys" --kvno 7 --backdate 120 \
+	--keyring $KR >"$T/kad.err" 2>&1 ||
+	! "$R" key add "$KB" --keyfile "$T/bad.keys" --kvno 7 --backdate 120 \
+		--keyring $KR >>"$T/kad.err" 2>&1; then
+	KAD="cannot add a token to the $KR keyring here: $(head -c 200 "$T/kad.err")"
+fi
+KADHEX=$(awk '$1 == 7 { print $2 }' "$T/kad.keys" 2>/dev/null)
+[ $KR = session ] || on_exit "'$R' key del $KN; '$R' key del $KB"
+
 # ---- rxsvcd three times: plain; 4 preallocated calls; and at most 4 active
 start_rxsvcd --stats-file "$T/stats.main"
 PA=$PORT PIDA=$RXSVCD_PID
@@ -61,7 +118,24 @@ PB=$PORT PIDB=$RXSVCD_PID
 mv "$T/rxsvcd.log" "$T/rxsvcd.b4.log"
 start_rxsvcd --backlog 4 --max-calls 4 --stats-file "$T/stats.m4"
 PM=$PORT PIDM=$RXSVCD_PID
+mv "$T/rxsvcd.log" "$T/rxsvcd.m4.log"
 echo "rxsvcd: 127.0.0.1:$PA (echo, rxperf), 127.0.0.1:$PB (--backlog 4), 127.0.0.1:$PM (--backlog 4 --max-calls 4)"
+# ... and three with rxkad: --min-level clear, auth and crypt
+PKC=0 PKA=0 PKX=0 PIDK=""
+if [ -z "$KAD" ]; then
+	for lv in clear auth crypt; do
+		start_rxsvcd --keyfile "$T/kad.keys" --min-level $lv \
+			--stats-file "$T/stats.k$lv"
+		mv "$T/rxsvcd.log" "$T/rxsvcd.k$lv.log"
+		PIDK="$PIDK $RXSVCD_PID"
+		case $lv in
+		clear) PKC=$PORT ;;
+		auth) PKA=$PORT ;;
+		crypt) PKX=$PORT ;;
+		esac
+	done
+	echo "rxsvcd --keyfile (rxkad, kvno 7): 127.0.0.1:$PKC (--min-level clear), 127.0.0.1:$PKA (auth), 127.0.0.1:$PKX (crypt); tokens in the $KR keyring"
+fi
 
 # ---- the guest --------------------------------------------------------------
 GS=$T/guest
@@ -91,7 +165,7 @@ if [ "$(id -u)" != 0 ]; then
 elif ! command -v tshark >/dev/null; then
 	capnote="tshark not installed"
 else
-	tshark -i lo -f "udp port $PA or udp port $PB or udp port $PM or udp port $HE or udp port $HP" \
+	tshark -i lo -f "udp port $PA or udp port $PB or udp port $PM or udp port $PKC or udp port $PKA or udp port $PKX or udp port $HE or udp port $HP" \
 		-w "$CAP" >"$T/tshark.log" 2>&1 &
 	TS=$!
 	track "$TS"
@@ -235,14 +309,116 @@ else
 	grep '^call ' "$T/5b.out" | head -n 5 | sed 's/^/     /'
 fi
 
+# ---- rxkad -------------------------------------------------------------------------
+CODE_BADTICKET=19270407 CODE_LEVELFAIL=19270402
+
+# (6) the guest adds our token as an `rxrpc` key and calls rxsvcd with it
+guest_kad() {
+	_v1=$("$R" key export "$KN") && _xdr=$("$R" key export "$KN" --format xdr) ||
+		{ echo "rxsvc key export failed"; return 1; }
+	echo "token: $((${#_v1} / 2)) bytes as a v1 rxrpc key, $((${#_xdr} / 2)) as XDR"
+	G 120 "lxrx key rxrpc lxkad $_v1 >/dev/null &&
+		lxrx key rxrpc lxkadx $_xdr >/dev/null || exit 1
+		r=0
+		for lp in clear:$PKC auth:$PKA crypt:$PKX; do
+			echo \"\${lp%%:*}:\"
+			lxrx call 10.0.2.2:\${lp#*:} -k lxkad -l \${lp%%:*} \\
+				-z 0,1,1413,102400 -t 40 || r=1
+		done
+		echo 'crypt, XDR token:'
+		lxrx call 10.0.2.2:$PKX -k lxkadx -l crypt -d linux-kad-xdr -t 30 &&
+			echo || r=1
+		exit \$r" >"$T/kad6" 2>&1
+	_r=$?
+	cat "$T/kad6"
+	[ $_r = 0 ] && grep -q '^linux-kad-xdr' "$T/kad6"
+}
+# (7) the guest's servers get the service key; rxsvc calls them with KN
+host_kad() {
+	G 30 "lxrx key rxrpc_s 1:2 $KADHEX -r lxrx-kad >/dev/null &&
+		lxrx key rxrpc_s 147:2 $KADHEX -r lxrx-kad >/dev/null" ||
+		{ echo "cannot add the guest's rxrpc_s keys"; return 1; }
+	_bad=0
+	for lv in clear auth crypt; do
+		_ok=""
+		for n in 0 1413 102400; do
+			mkdata "$T/kin.$n" "$n"
+			if timeout -k 2 50 "$R" call "127.0.0.1:$HE" --service 1 \
+				--key "$KN" --level $lv --data-file "$T/kin.$n" \
+				--out "$T/kout" --timeout 40 2>"$T/call.err"; then
+				if cmp -s "$T/kin.$n" "$T/kout"; then
+					_ok="$_ok $n"
+				else
+					echo "$lv, $n bytes: reply differs"
+					_bad=1
+				fi
+			else
+				echo "$lv, $n bytes: rxsvc call exit $?: $(cat "$T/call.err")"
+				_bad=1
+			fi
+		done
+		echo "$lv:${_ok:- none} bytes echoed"
+	done
+	perf_ok rpc --calls 100 --security crypt --key "$KN" || _bad=1
+	perf_ok send --bytes 262144 --calls 2 --security crypt --key "$KN" || _bad=1
+	return $_bad
+}
+# (8) tickets sealed with the wrong key, both ways; a level too low
+wrong_keys() {
+	_bad=0
+	_v1=$("$R" key export "$KB") || { echo "rxsvc key export failed"; return 1; }
+	G 40 "lxrx key rxrpc lxbad $_v1 >/dev/null || exit 1
+		lxrx call 10.0.2.2:$PKC -k lxbad -l crypt -d x -t 30" >"$T/wk" 2>&1
+	_r=$?
+	sed 's/^/Linux client, wrong key: /' "$T/wk"
+	[ $_r = 3 ] && grep -qx "abort $CODE_BADTICKET" "$T/wk" ||
+		{ echo "  want exit 3 and abort $CODE_BADTICKET"; _bad=1; }
+	timeout -k 2 40 "$R" call "127.0.0.1:$HE" --service 1 --key "$KB" \
+		--level crypt --data x --timeout 30 >"$T/wk" 2>&1
+	_r=$?
+	sed 's/^/rxsvc call, wrong key: /' "$T/wk"
+	[ $_r = 1 ] && grep -q "abort code $CODE_BADTICKET (RXKADBADTICKET)" "$T/wk" ||
+		{ echo "  want exit 1 and abort code $CODE_BADTICKET"; _bad=1; }
+	G 40 "lxrx key rxrpc lxkad $("$R" key export "$KN") >/dev/null || exit 1
+		lxrx call 10.0.2.2:$PKX -k lxkad -l clear -d x -t 30" >"$T/wk" 2>&1
+	_r=$?
+	sed 's/^/Linux client at clear, rxsvcd --min-level crypt: /' "$T/wk"
+	[ $_r = 3 ] && grep -qx "abort $CODE_LEVELFAIL" "$T/wk" ||
+		{ echo "  want exit 3 and abort $CODE_LEVELFAIL"; _bad=1; }
+	return $_bad
+}
+if [ -z "$KAD" ]; then
+	step "(6) rxkad: Linux client -> rxsvcd at clear, auth, crypt" guest_kad
+	step "(7) rxkad: rxsvc call, perf -> Linux servers at clear, auth, crypt" host_kad
+	step "(8) rxkad: wrong keys refused both ways, with their codes" wrong_keys
+else
+	echo "skip (6)-(9) rxkad: $KAD"
+fi
+
 # rxsvcd's counters: stop them (their stats are written at exit)
-kill -TERM "$PIDA" "$PIDB" "$PIDM" 2>/dev/null
-wait "$PIDA" "$PIDB" "$PIDM" 2>/dev/null
+# shellcheck disable=SC2086
+kill -TERM "$PIDA" "$PIDB" "$PIDM" $PIDK 2>/dev/null
+# shellcheck disable=SC2086
+wait "$PIDA" "$PIDB" "$PIDM" $PIDK 2>/dev/null
 for f in main b4 m4; do
 	echo "rxsvcd ($f): $(awk '$1 ~ /^(calls_service|calls_succeeded|calls_busy_refused|busy_out|busy_ratelimited|data_retrans|ping_responses_out|rx_drop_stale|rx_drop_nocall)$/ { printf "%s=%s ", $1, $2 }' "$T/stats.$f" 2>/dev/null)"
 done
 busy=$(awk '$1 == "busy_out" { print $2 }' "$T/stats.b4" 2>/dev/null)
 echo "(5) rxsvcd --backlog 4 answered ${busy:-?} new calls with BUSY; Linux retried them"
+
+kad_counters() { # responses accepted at every level; the bad ticket counted
+	_bad=0
+	for lv in clear auth crypt; do
+		_s=$T/stats.k$lv
+		echo "rxsvcd (--min-level $lv): $(awk '$1 ~ /^(calls_succeeded|challenges_out|responses_ok|security_failures)$/ { printf "%s=%s ", $1, $2 }' "$_s" 2>/dev/null)"
+		_n=$(awk '$1 == "responses_ok" { print $2 }' "$_s" 2>/dev/null)
+		[ "${_n:-0}" -gt 0 ] || { echo "  no RESPONSE accepted"; _bad=1; }
+	done
+	_n=$(awk '$1 == "security_failures" { print $2 }' "$T/stats.kclear" 2>/dev/null)
+	[ "${_n:-0}" -gt 0 ] || { echo "  the wrong ticket was not counted"; _bad=1; }
+	return $_bad
+}
+[ -n "$KAD" ] || step "(9) rxsvcd's rxkad counters" kad_counters
 
 guest_kernel() {
 	cat "$T/console.first" "$GS/console.log" 2>/dev/null |
@@ -256,7 +432,7 @@ guest_kernel() {
 	head -n 20 "$T/kmsg"
 	return 1
 }
-step "(6) the guest kernel logged no oops or warning" guest_kernel
+step "(10) the guest kernel logged no oops or warning" guest_kernel
 
 wire() {
 	sleep 1 # last final ACKs
@@ -265,11 +441,17 @@ wire() {
 	[ -s "$CAP" ] || { echo "nothing captured"; return 1; }
 	# the AFS dissector reads every payload as an AFS RPC: off
 	DEC="-d udp.port==$PA,rx -d udp.port==$PB,rx -d udp.port==$PM,rx -d udp.port==$HE,rx -d udp.port==$HP,rx --disable-protocol afs"
+	[ -n "$KAD" ] ||
+		DEC="$DEC -d udp.port==$PKC,rx -d udp.port==$PKA,rx -d udp.port==$PKX,rx"
 	# shellcheck disable=SC2086
 	tshark -r "$CAP" $DEC -T fields -e rx.type >"$T/types" 2>/dev/null
 	echo "$(grep -c . "$T/types") Rx frames: $(sort -n "$T/types" | uniq -c |
-		awk '{ t = $2 == 1 ? "DATA" : $2 == 2 ? "ACK" : $2 == 3 ? "BUSY" : $2 == 4 ? "ABORT" : $2 == 13 ? "VERSION" : "type " $2; printf "%s %s, ", $1, t }')"
+		awk '{ t = $2 == 1 ? "DATA" : $2 == 2 ? "ACK" : $2 == 3 ? "BUSY" : $2 == 4 ? "ABORT" : $2 == 6 ? "CHALLENGE" : $2 == 7 ? "RESPONSE" : $2 == 13 ? "VERSION" : "type " $2; printf "%s %s, ", $1, t }')"
 	[ "$(grep -c . "$T/types")" -gt 1000 ] || { echo "too few Rx frames"; return 1; }
+	if [ -z "$KAD" ] && ! { grep -qx 6 "$T/types" && grep -qx 7 "$T/types"; }; then
+		echo "no rxkad CHALLENGE or RESPONSE captured"
+		return 1
+	fi
 	# shellcheck disable=SC2086
 	tshark -r "$CAP" $DEC -Y '_ws.malformed || _ws.expert.severity >= error' \
 		>"$T/bad" 2>/dev/null
@@ -285,10 +467,10 @@ wire() {
 }
 if [ -n "$TS" ]; then
 	# kept for a look when it fails (make clean removes it)
-	step "(7) tshark capture: Rx frames well formed" wire ||
+	step "(11) tshark capture: Rx frames well formed" wire ||
 		cp "$CAP" "$B/tests/interop/linux_interop.pcapng" 2>/dev/null
 else
-	echo "skip (7) tshark capture: $capnote"
+	echo "skip (11) tshark capture: $capnote"
 fi
 
 echo "$passed passed, $failed failed"

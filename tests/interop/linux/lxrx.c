@@ -3,17 +3,25 @@
  * lxrx - the Rx programs the Linux guest runs, on the kernel's own
  * AF_RXRPC sockets (one static binary, built by ./build).
  *
- *   lxrx serve echo|rxperf PORT [-s SERVICE] [-v]
+ *   lxrx serve echo|rxperf PORT [-s SERVICE] [-K KEYRING] [-v]
  *       A server on UDP PORT.  echo (service 1 unless -s): the reply is
  *       the request.  rxperf (service 147): the rxperf protocol
  *       (rx-protocol.md §9): SEND, RECV and RPC; any other opcode is
  *       aborted with RXGEN_OPCODE (-455), a bad version with -6 and a
  *       request of the wrong length with RXGEN_SS_UNMARSHAL (-453), as
  *       the kernel's rxperf.ko does (Debian builds no rxperf.ko).
+ *       -K: rxkad too, with the server keys of KEYRING (a keyring of
+ *       that description in root's user keyring, made if missing): the
+ *       kernel looks up an `rxrpc_s` key "SERVICE:2" there when a
+ *       RESPONSE comes, so the key may be added after the start.
+ *       rxnull calls are served as before.
  *
  *   lxrx call HOST:PORT [-s SERVICE] [-d TEXT | -z SIZES | -R OP]
+ *             [-k KEYDESC [-l clear|auth|crypt]]
  *             [-n CALLS] [-c PARALLEL] [-t SECONDS] [-v]
  *       Calls on one socket, up to PARALLEL of them in flight.
+ *       -k KEYDESC  rxkad with the `rxrpc` key KEYDESC from the caller's
+ *                 keyrings (lxrx key), at level -l (default clear)
  *       -d TEXT   send TEXT, print the reply (one call)
  *       -z SIZES  comma list of request sizes (a fixed byte pattern);
  *                 call k sends SIZES[k mod count]; the reply must be
@@ -26,6 +34,17 @@
  *       aborted, 4 network or local error, 5 busy, 6 wrong reply,
  *       7 timeout, 1 other errors, 2 usage.
  *
+ *   lxrx key TYPE DESC [HEX | @FILE] [-r RING]
+ *       add_key(2), as `keyctl padd` would (the guest has no keyctl):
+ *       a key of TYPE (rxrpc, rxrpc_s, user, keyring) described DESC
+ *       whose payload is HEX (hex digits) or FILE's bytes, none if
+ *       omitted, linked into RING: @u (default), @s, @p, @t or the
+ *       description of a keyring in @u.  Prints the key's serial.
+ *       E.g. a client token exported by `rxsvc key export NAME`:
+ *           lxrx key rxrpc mytoken 01000000...    (then lxrx call -k)
+ *       or a server key for service 1:
+ *           lxrx key rxrpc_s 1:2 0123456789abcdef -r KEYRING
+ *
  * Kernel API (Linux >= 5.11, include/uapi/linux/rxrpc.h): the call tag
  * travels in an RXRPC_USER_CALL_ID cmsg.  A server bind()s with its
  * service ID, listen()s (the backlog may not exceed the sysctl
@@ -34,7 +53,10 @@
  * an incoming call takes a charged tag and simply appears on recvmsg().
  * A call ends with a terminal message (MSG_EOR): RXRPC_ACK (the client's
  * final ACK), RXRPC_ABORT, RXRPC_NET_ERROR, RXRPC_LOCAL_ERROR or
- * RXRPC_BUSY.
+ * RXRPC_BUSY.  rxkad (rx-protocol.md §S.5): a client names its `rxrpc`
+ * key with RXRPC_SECURITY_KEY and its level with RXRPC_MIN_SECURITY_LEVEL
+ * (the level it uses) before its first sendmsg; a server names a keyring
+ * of `rxrpc_s` keys with RXRPC_SECURITY_KEYRING before bind().
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -45,8 +67,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/keyctl.h>
 #include <linux/rxrpc.h>
 
 #ifndef AF_RXRPC
@@ -238,6 +262,129 @@ static const char *end_name(int end)
 	return "end";
 }
 
+/* ---- keys (add_key and keyctl, without libkeyutils) ------------------- */
+
+#define KEY_PERM_ALL 0x3f3f0000 /* possessor and owner: everything */
+
+static long keyring_find(const char *name, int create)
+{
+	long id;
+
+	id = syscall(SYS_keyctl, KEYCTL_SEARCH, KEY_SPEC_USER_KEYRING,
+		     "keyring", name, 0);
+	if (id >= 0 || !create)
+		return id;
+	id = syscall(SYS_add_key, "keyring", name, NULL, (size_t)0,
+		     KEY_SPEC_USER_KEYRING);
+	if (id >= 0)
+		syscall(SYS_keyctl, KEYCTL_SETPERM, id, KEY_PERM_ALL);
+	return id;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* A payload from hex digits or "@FILE"; *len its size.  NULL on error. */
+static unsigned char *payload_of(const char *arg, size_t *len)
+{
+	unsigned char *p;
+	size_t n = 0;
+
+	if (arg[0] == '@') {
+		FILE *f = fopen(arg + 1, "rb");
+		size_t cap = 65536;
+
+		if (!f || !(p = malloc(cap))) {
+			perror(arg + 1);
+			if (f)
+				fclose(f);
+			return NULL;
+		}
+		n = fread(p, 1, cap, f);
+		if (ferror(f) || !feof(f)) {
+			fprintf(stderr, "lxrx: %s: unreadable or too big\n",
+				arg + 1);
+			fclose(f);
+			free(p);
+			return NULL;
+		}
+		fclose(f);
+		*len = n;
+		return p;
+	}
+	if (strlen(arg) % 2 || !(p = malloc(strlen(arg) / 2 + 1)))
+		goto bad;
+	for (const char *s = arg; *s; s += 2) {
+		int h = hexval(s[0]), l = hexval(s[1]);
+
+		if (h < 0 || l < 0) {
+			free(p);
+			goto bad;
+		}
+		p[n++] = (unsigned char)(h << 4 | l);
+	}
+	*len = n;
+	return p;
+bad:
+	fprintf(stderr, "lxrx: the payload is neither hex digits nor @FILE\n");
+	return NULL;
+}
+
+static int key_cmd(int argc, char **argv)
+{
+	const char *ring = "@u";
+	unsigned char *p = NULL;
+	size_t n = 0;
+	long dest, id;
+	int ch;
+
+	while ((ch = getopt(argc, argv, "r:")) != -1) {
+		switch (ch) {
+		case 'r': ring = optarg; break;
+		default: return 2;
+		}
+	}
+	if (argc - optind < 2 || argc - optind > 3)
+		return 2;
+	if (!strcmp(ring, "@u"))
+		dest = KEY_SPEC_USER_KEYRING;
+	else if (!strcmp(ring, "@s"))
+		dest = KEY_SPEC_SESSION_KEYRING;
+	else if (!strcmp(ring, "@p"))
+		dest = KEY_SPEC_PROCESS_KEYRING;
+	else if (!strcmp(ring, "@t"))
+		dest = KEY_SPEC_THREAD_KEYRING;
+	else if ((dest = keyring_find(ring, 0)) < 0) {
+		fprintf(stderr, "lxrx: keyring %s: %s\n", ring,
+			strerror(errno));
+		return 1;
+	}
+	if (argc - optind == 3 &&
+	    !(p = payload_of(argv[optind + 2], &n)))
+		return 1;
+	id = syscall(SYS_add_key, argv[optind], argv[optind + 1], p, n, dest);
+	if (p) {
+		memset(p, 0, n);
+		free(p);
+	}
+	if (id < 0) {
+		fprintf(stderr, "lxrx: add_key(%s, %s): %s\n", argv[optind],
+			argv[optind + 1], strerror(errno));
+		return 1;
+	}
+	syscall(SYS_keyctl, KEYCTL_SETPERM, id, KEY_PERM_ALL);
+	printf("%ld\n", id);
+	return 0;
+}
+
 /* ---- server ----------------------------------------------------------- */
 
 #define NSLOT 256
@@ -398,12 +545,14 @@ static int serve(int argc, char **argv)
 {
 	struct sockaddr_rxrpc srx;
 	unsigned int service = 0;
+	const char *keyring = NULL;
 	FILE *f;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "s:v")) != -1) {
+	while ((ch = getopt(argc, argv, "s:K:v")) != -1) {
 		switch (ch) {
 		case 's': service = (unsigned int)atoi(optarg); break;
+		case 'K': keyring = optarg; break;
 		case 'v': verbose++; break;
 		default: return 2;
 		}
@@ -420,6 +569,14 @@ static int serve(int argc, char **argv)
 	srv_fd = socket(AF_RXRPC, SOCK_DGRAM, PF_INET);
 	if (srv_fd < 0) {
 		perror("lxrx: socket(AF_RXRPC)");
+		return 1;
+	}
+	/* the server keyring must be named before bind() */
+	if (keyring && (keyring_find(keyring, 1) < 0 ||
+			setsockopt(srv_fd, SOL_RXRPC, RXRPC_SECURITY_KEYRING,
+				   keyring, (socklen_t)strlen(keyring)) < 0)) {
+		fprintf(stderr, "lxrx: server keyring %s: %s\n", keyring,
+			strerror(errno));
 		return 1;
 	}
 	set_addr(&srx, service, htonl(INADDR_ANY),
@@ -439,9 +596,10 @@ static int serve(int argc, char **argv)
 		return 1;
 	}
 	charge();
-	printf("lxrx: serving %s, service %u, port %s, %d calls charged\n",
+	printf("lxrx: serving %s, service %u, port %s, %d calls charged%s%s\n",
 	       srv_rxperf ? "rxperf" : "echo", service, argv[optind + 1],
-	       charged);
+	       charged, keyring ? ", rxkad keys in " : "",
+	       keyring ? keyring : "");
 	fflush(stdout);
 
 	for (;;) {
@@ -527,7 +685,8 @@ static void on_alarm(int sig)
 
 static int client(int argc, char **argv)
 {
-	const char *text = NULL, *sizes = NULL, *perf = NULL;
+	const char *text = NULL, *sizes = NULL, *perf = NULL, *key = NULL;
+	uint32_t level = RXRPC_SECURITY_PLAIN;
 	unsigned long long a = 0, b = 0;
 	size_t *szv = NULL, nsz = 0, maxlen = 0, hl = 0;
 	unsigned int service = 0, port;
@@ -541,9 +700,20 @@ static int client(int argc, char **argv)
 	double t0, dt;
 
 	timeout_secs = 120;
-	while ((ch = getopt(argc, argv, "s:d:z:R:n:c:t:v")) != -1) {
+	while ((ch = getopt(argc, argv, "s:d:z:R:k:l:n:c:t:v")) != -1) {
 		switch (ch) {
 		case 's': service = (unsigned int)atoi(optarg); break;
+		case 'k': key = optarg; break;
+		case 'l':
+			if (!strcmp(optarg, "clear"))
+				level = RXRPC_SECURITY_PLAIN;
+			else if (!strcmp(optarg, "auth"))
+				level = RXRPC_SECURITY_AUTH;
+			else if (!strcmp(optarg, "crypt"))
+				level = RXRPC_SECURITY_ENCRYPT;
+			else
+				return 2;
+			break;
 		case 'd': text = optarg; break;
 		case 'z': sizes = optarg; break;
 		case 'R': perf = optarg; break;
@@ -639,6 +809,15 @@ static int client(int argc, char **argv)
 	if (fd < 0) {
 		perror("lxrx: socket(AF_RXRPC)");
 		return 1;
+	}
+	/* rxkad: the key (request_key("rxrpc", key)) and the level to use */
+	if (key && (setsockopt(fd, SOL_RXRPC, RXRPC_SECURITY_KEY, key,
+			       (socklen_t)strlen(key)) < 0 ||
+		    setsockopt(fd, SOL_RXRPC, RXRPC_MIN_SECURITY_LEVEL, &level,
+			       sizeof(level)) < 0)) {
+		fprintf(stderr, "lxrx: rxrpc key %s: %s\n", key,
+			strerror(errno));
+		return 4;
 	}
 	t0 = now();
 	while (ndone < ncalls) {
@@ -762,13 +941,18 @@ int main(int argc, char **argv)
 		rc = serve(argc - 1, argv + 1);
 	else if (argc >= 2 && !strcmp(argv[1], "call"))
 		rc = client(argc - 1, argv + 1);
+	else if (argc >= 2 && !strcmp(argv[1], "key"))
+		rc = key_cmd(argc - 1, argv + 1);
 	if (rc == 2)
 		fprintf(stderr,
-			"usage: lxrx serve echo|rxperf PORT [-s SERVICE] [-v]\n"
+			"usage: lxrx serve echo|rxperf PORT [-s SERVICE] "
+			"[-K KEYRING] [-v]\n"
 			"       lxrx call HOST:PORT [-s SERVICE] "
 			"[-d TEXT | -z SIZES | -R OP]\n"
+			"                 [-k KEYDESC [-l clear|auth|crypt]]\n"
 			"                 [-n CALLS] [-c PARALLEL] [-t SECONDS] "
 			"[-v]\n"
+			"       lxrx key TYPE DESC [HEX | @FILE] [-r RING]\n"
 			"  OP: send:N recv:N rpc:REQ:REPLY op:K\n");
 	return rc;
 }
