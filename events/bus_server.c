@@ -565,10 +565,12 @@ static int client_request(struct rxsvc_bus *bus, struct rxsvc_bus_node *node,
 	}
 	switch (f->type) {
 	case RXS_EVF_SUB:
-		ret = rxs_node_join(bus, node, f->a);
+		ret = node->link ? rxs_link_sub(bus, node, f) :
+				   rxs_node_join(bus, node, f->a);
 		break;
 	case RXS_EVF_UNSUB:
-		ret = rxs_node_leave(bus, node, f->a);
+		ret = node->link ? rxs_link_sub(bus, node, f) :
+				   rxs_node_leave(bus, node, f->a);
 		break;
 	case RXS_EVF_WANTID:
 		ret = bus->policy->setopt ?
@@ -614,7 +616,7 @@ static int client_msg(struct rxsvc_bus *bus, struct rxsvc_bus_node *node,
 	/* malloc()ed: suitably aligned for any type. */
 	struct rxsvc_cn_msg *msg = (struct rxsvc_cn_msg *)(void *)bus->rx_scratch;
 	struct rxsvc_cn_src src = node->cred;
-	uint8_t hops = f->hops;
+	unsigned int hops = f->hops; /* not uint8_t: 255 + 1 must not wrap */
 	uint8_t frame[16];
 	int ret;
 
@@ -646,8 +648,8 @@ static int client_msg(struct rxsvc_bus *bus, struct rxsvc_bus_node *node,
 	msg->len = (uint16_t)f->dlen;
 	msg->flags = f->mflags;
 	memcpy(msg->data, f->data, f->dlen);
-	ret = rxs_bus_send_locked(bus, msg, f->group, node, &src, hops,
-				  RXS_SEND_REMOTE);
+	ret = rxs_bus_send_locked(bus, msg, f->group, node, &src,
+				  (uint8_t)hops, RXS_SEND_REMOTE);
 	if (ret == RXSVC_STRP_RETRY) {
 		node->stalled = true;
 		node->stall_next = bus->stalled;
@@ -672,11 +674,15 @@ static long client_parse(struct rxsvc_strp *strp, const uint8_t *data,
 			 size_t len)
 {
 	struct rxsvc_bus_node *node = rxsvc_strp_arg(strp);
+	long ret;
 
 	/* A linked bus may have a larger MTU: refuse the message, not it. */
-	return rxs_evf_frame_len(data, len,
-				 node->link ? RXS_EVF_MAX_FRAME :
-					      RXS_EVF_MSG_HDR + node->bus->mtu);
+	ret = rxs_evf_frame_len(data, len,
+				node->link ? RXS_EVF_MAX_FRAME :
+					     RXS_EVF_MSG_HDR + node->bus->mtu);
+	if (ret == -EPROTO)
+		RXS_BUS_STAT_INC(node->bus, proto_errors);
+	return ret;
 }
 
 static int client_rcv(struct rxsvc_strp *strp, const uint8_t *data,
@@ -728,7 +734,8 @@ static void client_read_cb(evutil_socket_t fd, short what, void *arg)
 	pthread_mutex_lock(&bus->lock);
 	n = rxsvc_strp_recv(node->strp, node->fd);
 	if (n == 0 || (n < 0 && n != -EAGAIN && n != -EINTR)) {
-		if (n < 0 && n != -ECONNRESET)
+		/* -EPROTO: counted where the frame was refused. */
+		if (n < 0 && n != -ECONNRESET && n != -EPROTO)
 			RXS_BUS_STAT_INC(bus, proto_errors);
 		if (n == -ECONNRESET || node->qhead != node->qtail)
 			RXS_BUS_STAT_INC(bus, crashes);

@@ -212,9 +212,12 @@ struct rxsvc_bus_node {
 	bool policy_init; /* node_new ran */
 	bool link;       /* another bus, over TCP (link.c) */
 	struct rxs_link *link_out; /* our outgoing link, or NULL */
-	uint32_t *adv;   /* link: groups we asked it for (SUB sent) */
+	struct rxs_link_adv *adv;   /* link: groups we asked it for */
 	unsigned int nadv;
 	unsigned int capadv;
+	struct rxs_link_adv *heard; /* link: groups it asked us for */
+	unsigned int nheard;
+	unsigned int capheard;
 	unsigned int rights;
 	struct rxsvc_cn_src cred;
 	struct rxsvc_strp *strp;
@@ -417,6 +420,15 @@ int rxs_evc_hello(struct rxsvc_evc *c, unsigned int flags);
 /* link.c: buses joined over TCP                                     */
 /* ---------------------------------------------------------------- */
 
+/*
+ * An advert (SUB) sent to or heard from a link: @group has a member
+ * @dist links past it (0: a member of that bus's own).
+ */
+struct rxs_link_adv {
+	uint32_t group;
+	uint32_t dist;
+};
+
 /* An outgoing link: where to, and the node while it is up. */
 struct rxs_link {
 	struct rxs_link *next;
@@ -439,6 +451,12 @@ void rxs_link_run(struct rxsvc_bus *bus);
 void rxs_link_interest(struct rxsvc_bus *bus, uint32_t group);
 /* @node's HELLO was accepted: our queued HELLO, then our groups. */
 void rxs_link_joined(struct rxsvc_bus *bus, struct rxsvc_bus_node *node);
+/*
+ * SUB (@dist: its a is the group, b the distance) or UNSUB from a linked
+ * bus.  Returns 0 or the errors of rxs_node_join / rxs_node_leave.
+ */
+int rxs_link_sub(struct rxsvc_bus *bus, struct rxsvc_bus_node *node,
+		 const struct rxs_evf *f);
 /* A frame only a linked bus sends us (REPLY, ERROR, ...); 0 or -EPROTO. */
 int rxs_link_frame(struct rxsvc_bus *bus, struct rxsvc_bus_node *node,
 		   const struct rxs_evf *f);

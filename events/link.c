@@ -23,9 +23,19 @@
  *   skip the sender).
  * - Loops: a frame carries the links it has crossed; receiving it over a
  *   link adds one and a bus drops it (hop_drops) at RXS_EVF_MAX_HOPS, so
- *   copies going round a cycle of links die out.  Interest itself can
- *   keep itself alive round a cycle, which costs forwarding that the hop
- *   count bounds: links should form a tree.
+ *   copies going round a cycle of links die out.
+ * - Interest round a cycle: a SUB carries a distance (its b), the links
+ *   from the advertising bus to the nearest real member: 0 for a member
+ *   of its own, else one more than the nearest a link told it of, the
+ *   link we advertise to left out (split horizon, as in RIP).  A bus
+ *   advertises a group only while a message could still reach that
+ *   member within the hop limit, and says SUB again when the distance
+ *   changes.  When the last real member of a cycle leaves, the buses on
+ *   it tell each other ever larger distances (counting to infinity, as
+ *   distance-vector routing does) until they pass the limit and UNSUB:
+ *   interest dies out in at most RXS_EVF_MAX_HOPS rounds, as copies do.
+ *   A peer that sends no distance (b = 0) is taken at its word: a
+ *   member of its own.
  * - The connecting end resolves the address once (in the caller's
  *   thread: no DNS on the bus thread), connects without blocking, and
  *   reconnects after 1 s when the link drops, doubling up to 30 s while
@@ -47,6 +57,7 @@
 #define LINK_RETRY_MS	  1000
 #define LINK_RETRY_MAX_MS 30000
 #define LINK_TAG_HELLO	  1 /* REPLY tags we look at; SUBs use 0 */
+#define LINK_DIST_NONE	  UINT32_MAX
 
 /* "HOST:PORT" or "[V6]:PORT"; an empty host is the wildcard (passive). */
 static int link_resolve(const char *addr, bool passive,
@@ -279,42 +290,102 @@ void rxs_link_close(struct rxsvc_bus *bus)
 	bus->tlfd = -1;
 }
 
+static struct rxs_link_adv *adv_find(struct rxs_link_adv *v, unsigned int n,
+				     uint32_t group)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].group == group)
+			return &v[i];
+	return NULL;
+}
+
+/* Record @group at @dist in the array @v (@n used, @cap room). */
+static int adv_set(struct rxs_link_adv **v, unsigned int *n, unsigned int *cap,
+		   uint32_t group, uint32_t dist)
+{
+	struct rxs_link_adv *a = adv_find(*v, *n, group);
+
+	if (!a) {
+		if (*n == *cap) {
+			unsigned int ncap = *cap ? 2 * *cap : 8;
+			void *p = realloc(*v, ncap * sizeof(**v));
+
+			if (!p)
+				return -ENOMEM;
+			*v = p;
+			*cap = ncap;
+		}
+		a = &(*v)[(*n)++];
+		a->group = group;
+	}
+	a->dist = dist;
+	return 0;
+}
+
+static void adv_del(struct rxs_link_adv *v, unsigned int *n, uint32_t group)
+{
+	struct rxs_link_adv *a = adv_find(v, *n, group);
+
+	if (a)
+		*a = v[--*n];
+}
+
+/*
+ * Links from here to the nearest member of @g other than @skip: 0 for a
+ * member of ours, LINK_DIST_NONE if there is none.
+ */
+static uint32_t link_distance(const struct rxs_group *g,
+			      const struct rxsvc_bus_node *skip)
+{
+	uint32_t best = LINK_DIST_NONE;
+	unsigned int i;
+
+	for (i = 0; g && i < g->n; i++) {
+		const struct rxsvc_bus_node *m = g->members[i];
+		const struct rxs_link_adv *h;
+
+		if (m == skip)
+			continue;
+		if (!m->link)
+			return 0;
+		h = adv_find(m->heard, m->nheard, g->group);
+		if (h && h->dist + 1 < best)
+			best = h->dist + 1;
+	}
+	return best;
+}
+
 /* Tell @n whether we want @group (@g: its members here, or NULL). */
 static void link_advertise(struct rxsvc_bus *bus, struct rxsvc_bus_node *n,
 			   uint32_t group, const struct rxs_group *g)
 {
 	uint8_t frame[RXS_EVF_REQ_LEN];
-	bool want = false;
-	unsigned int had;
-	unsigned int i;
+	const struct rxs_link_adv *had;
+	uint32_t dist;
+	bool want;
 
 	if (!n->joined || n->doomed || n->closing || n->fd < 0 ||
 	    !(n->rights & RXSVC_BUS_W))
 		return;
-	for (i = 0; g && i < g->n && !want; i++)
-		want = g->members[i] != n;
-	for (had = 0; had < n->nadv; had++)
-		if (n->adv[had] == group)
-			break;
-	if (want == (had < n->nadv))
+	/*
+	 * A message sent past @n crosses dist + 1 links to the member;
+	 * past the hop limit it would be dropped on the way: no interest.
+	 */
+	dist = link_distance(g, n);
+	want = dist < RXS_EVF_MAX_HOPS - 1;
+	had = adv_find(n->adv, n->nadv, group);
+	if (want ? had && had->dist == dist : !had)
 		return;
-	if (want) {
-		if (n->nadv == n->capadv) {
-			unsigned int cap = n->capadv ? 2 * n->capadv : 8;
-			uint32_t *p = realloc(n->adv, cap * sizeof(*p));
-
-			if (!p) {
-				rxs_client_doom(bus, n);
-				return;
-			}
-			n->adv = p;
-			n->capadv = cap;
-		}
-		n->adv[n->nadv++] = group;
-	} else {
-		n->adv[had] = n->adv[--n->nadv];
+	if (!want) {
+		adv_del(n->adv, &n->nadv, group);
+	} else if (adv_set(&n->adv, &n->nadv, &n->capadv, group, dist) < 0) {
+		rxs_client_doom(bus, n);
+		return;
 	}
-	rxs_evf_put_req(frame, want ? RXS_EVF_SUB : RXS_EVF_UNSUB, 0, group, 0);
+	rxs_evf_put_req(frame, want ? RXS_EVF_SUB : RXS_EVF_UNSUB, 0, group,
+			want ? dist : 0);
 	if (rxs_client_ctl(bus, n, frame, sizeof(frame)))
 		RXS_BUS_STAT_INC(bus, link_subs);
 }
@@ -345,6 +416,39 @@ void rxs_link_joined(struct rxsvc_bus *bus, struct rxsvc_bus_node *node)
 	for (i = 0; i < bus->ngroups; i++)
 		link_advertise(bus, node, bus->groups[i].group,
 			       &bus->groups[i]);
+}
+
+int rxs_link_sub(struct rxsvc_bus *bus, struct rxsvc_bus_node *node,
+		 const struct rxs_evf *f)
+{
+	uint32_t group = f->a;
+	uint32_t dist = f->b;
+	bool had;
+	int ret;
+
+	if (f->type == RXS_EVF_UNSUB) {
+		adv_del(node->heard, &node->nheard, group);
+		return rxs_node_leave(bus, node, group);
+	}
+	if (group == RXSVC_EV_GROUP_NONE)
+		return -EINVAL;
+	/* Past the limit is as good as at it; keeps dist + 1 from wrapping. */
+	if (dist > RXS_EVF_MAX_HOPS)
+		dist = RXS_EVF_MAX_HOPS;
+	had = adv_find(node->heard, node->nheard, group) != NULL;
+	ret = adv_set(&node->heard, &node->nheard, &node->capheard, group,
+		      dist);
+	if (ret < 0)
+		return ret;
+	ret = rxs_node_join(bus, node, group);
+	if (ret < 0) {
+		adv_del(node->heard, &node->nheard, group);
+		return ret;
+	}
+	/* A new member told the links already; a new distance did not. */
+	if (had)
+		rxs_link_interest(bus, group);
+	return 0;
 }
 
 int rxs_link_frame(struct rxsvc_bus *bus, struct rxsvc_bus_node *node,
@@ -379,6 +483,9 @@ void rxs_link_gone(struct rxsvc_bus *bus, struct rxsvc_bus_node *node)
 	free(node->adv);
 	node->adv = NULL;
 	node->nadv = node->capadv = 0;
+	free(node->heard);
+	node->heard = NULL;
+	node->nheard = node->capheard = 0;
 	if (!l)
 		return;
 	l->node = NULL;

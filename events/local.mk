@@ -25,7 +25,7 @@ EVENTS_UNIT_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
 EVENTS_UNIT_LDADD = librxsvc_events.la $(CUNIT_LIBS) $(EVENTS_LIBS)
 
 check_PROGRAMS += tests/unit/test_events tests/unit/test_events_strp \
-	tests/unit/test_events_bus
+	tests/unit/test_events_bus tests/unit/test_events_link
 tests_unit_test_events_SOURCES = tests/unit/test_events.c
 tests_unit_test_events_CFLAGS = $(EVENTS_UNIT_CFLAGS)
 tests_unit_test_events_LDADD = $(EVENTS_UNIT_LDADD)
@@ -35,8 +35,11 @@ tests_unit_test_events_strp_LDADD = $(EVENTS_UNIT_LDADD)
 tests_unit_test_events_bus_SOURCES = tests/unit/test_events_bus.c
 tests_unit_test_events_bus_CFLAGS = $(EVENTS_UNIT_CFLAGS)
 tests_unit_test_events_bus_LDADD = $(EVENTS_UNIT_LDADD)
+tests_unit_test_events_link_SOURCES = tests/unit/test_events_link.c
+tests_unit_test_events_link_CFLAGS = $(EVENTS_UNIT_CFLAGS)
+tests_unit_test_events_link_LDADD = $(EVENTS_UNIT_LDADD)
 TESTS += tests/unit/test_events tests/unit/test_events_strp \
-	tests/unit/test_events_bus
+	tests/unit/test_events_bus tests/unit/test_events_link
 
 # `rxsvc events` without cmd/rxsvc's dispatcher, for the shell tests.
 check_PROGRAMS += tests/integration/events_cli

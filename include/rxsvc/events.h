@@ -221,8 +221,10 @@ RXSVC_API void rxsvc_bus_close(struct rxsvc_bus *bus);
  * when someone past it listens; a message from a link goes to our
  * members but never back over the link it came from.  Every crossing
  * adds one to the message's hop count and a bus drops a message that
- * would reach 8 crossings, so copies going round a
- * loop of links die out (interest is not loop-free: keep links a tree).
+ * would reach 8 crossings, so copies going round a loop of links die
+ * out.  Interest carries the number of links to the nearest member, so
+ * round a loop it dies out too once the last member leaves; still, a
+ * loop delivers copies, so keep links a tree.
  * Counters: link_accepts, link_connects, link_fails, link_refused,
  * link_in, link_out, link_subs, hop_drops.
  *
