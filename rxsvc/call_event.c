@@ -193,9 +193,14 @@ static void call_rx_consumed(struct rxsvc_call *call)
 		return;
 	if (call->client && last && consumed == last) {
 		/* The whole reply is consumed: the final ACK hard-ACKs it
-		 * (§4.9: OpenAFS and Linux servers wait for it). */
-		rxs_send_ack(call, RXS_ACK_IDLE, 0, false);
+		 * (§4.9: OpenAFS and Linux servers wait for it), unless the
+		 * channel's next call comes first and does it. */
+		struct rxs_conn *conn = call->conn;
+		unsigned int ch = call->channel;
+
 		rxs_call_complete(call, RXSVC_COMPLETE_SUCCEEDED, 0, 0);
+		if (conn)
+			rxs_conn_final_ack_later(call->sock, conn, ch);
 		return;
 	}
 	/* Tell the sender about the room it has again. */

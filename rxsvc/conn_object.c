@@ -99,6 +99,52 @@ uint32_t rxs_conn_next_serial(struct rxs_conn *conn)
 }
 
 /*
+ * A client call's reply is all in: its final ACK waits this long for the
+ * channel's next call, whose first DATA packet ACKs the reply instead
+ * (Linux does the same).  Well under a server's tail-loss probe time
+ * (two RTTs plus 2 ms here; OpenAFS and Linux wait an RTO).
+ */
+#define FINAL_ACK_DELAY_US 1000u
+
+void rxs_conn_final_ack_later(struct rxsvc_sock *sock, struct rxs_conn *conn,
+			      unsigned int channel)
+{
+	conn->fack_pending |= (uint8_t)(1u << channel);
+	if (conn->on_fack)
+		return;
+	conn->on_fack = true;
+	conn->ref++;
+	conn->fack_at = rxs_now() + FINAL_ACK_DELAY_US;
+	conn->fack_next = NULL;
+	if (sock->fack_tail)
+		sock->fack_tail->fack_next = conn;
+	else
+		sock->fack_head = conn;
+	sock->fack_tail = conn;
+}
+
+/* Send the held final ACKs that are due (all of them when closing). */
+void rxs_conn_final_acks_run(struct rxsvc_sock *sock, uint64_t now, bool all)
+{
+	struct rxs_conn *conn;
+
+	while ((conn = sock->fack_head) != NULL &&
+	       (all || conn->fack_at <= now)) {
+		sock->fack_head = conn->fack_next;
+		if (!sock->fack_head)
+			sock->fack_tail = NULL;
+		conn->fack_next = NULL;
+		conn->on_fack = false;
+		for (unsigned int ch = 0; ch < RXS_MAXCALLS; ch++)
+			if (conn->fack_pending & (1u << ch))
+				rxs_send_final_ack_chan(sock, conn, ch,
+							RXS_ACK_IDLE);
+		conn->fack_pending = 0;
+		conn->ref--;
+	}
+}
+
+/*
  * Give a client call a connection and a channel: reuse a connection to
  * the same peer/service/security/key with a free channel, else make one.
  * Returns 0 or -ENOMEM.
@@ -141,11 +187,20 @@ int rxs_conn_connect_call(struct rxsvc_sock *sock, struct rxsvc_call *call)
 			return -ENOKEY;
 		}
 	}
-	/* Prefer the least recently used free channel: round robin. */
+	/* A free channel whose final ACK is still held back first: this
+	 * call's first packet ACKs the last reply instead. */
 	for (ch = 0; ch < RXS_MAXCALLS; ch++)
-		if (!conn->chan[ch].call)
+		if (!conn->chan[ch].call && (conn->fack_pending & (1u << ch)))
 			break;
+	if (ch == RXS_MAXCALLS)
+		for (ch = 0; ch < RXS_MAXCALLS; ch++)
+			if (!conn->chan[ch].call)
+				break;
 	RXS_ASSERT(ch < RXS_MAXCALLS);
+	if (conn->fack_pending & (1u << ch)) {
+		conn->fack_pending &= (uint8_t)~(1u << ch);
+		RXS_STAT_INC(sock, final_acks_implicit);
+	}
 	conn->chan[ch].call = call;
 	conn->chan[ch].call_counter++;
 	if (conn->chan[ch].call_counter == 0)

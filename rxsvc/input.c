@@ -901,7 +901,7 @@ static void input_client(struct rxsvc_sock *sock, struct rxs_rxpkt *pkt,
 	}
 	if (!call && hdr->call_number == chan->last_call &&
 	    chan->last_client_done && hdr->type == RXS_PKT_DATA)
-		rxs_send_final_ack_chan(sock, conn, ch);
+		rxs_send_final_ack_chan(sock, conn, ch, RXS_ACK_DUPLICATE);
 	else
 		RXS_STAT_INC(sock, rx_drop_stale);
 	rxs_rxpkt_free(&sock->rxpool, pkt);

@@ -56,6 +56,7 @@ struct rxsvc_keyset;
 	X(send_errors) X(icmp_errors) X(conns_created) X(conns_reaped) X(peers_created)      \
 	X(peers_reaped) X(fault_dropped) X(fault_duplicated)                  \
 	X(fault_reordered) X(fault_delayed) X(final_ack_resent)               \
+	X(final_acks_out) X(final_acks_implicit)                             \
 	X(bad_short_hdr) X(bad_bad_type) X(bad_zero_seq) X(bad_zero_call)     \
 	X(bad_short_ack) X(bad_short_abort) X(bad_bad_jumbo) X(bad_too_big)   \
 	X(bad_bad_ack) X(bad_bad_channel) X(bad_bad_security)                \
@@ -153,6 +154,12 @@ struct rxs_conn {
 	struct rxsvc_keyset *keyset;  /* [const] server: service keys */
 	uint64_t challenge_at;        /* [io] last CHALLENGE sent */
 	struct rxs_rxpkt *held[RXS_MAXCALLS]; /* [io] DATA awaiting RESPONSE */
+	/* client: final ACKs held back a moment, in case the channel's next
+	 * call (which ACKs the reply implicitly) comes first */
+	uint8_t fack_pending;         /* [io] channel bits */
+	bool on_fack;                 /* [io] on sock->fack list (a ref) */
+	uint64_t fack_at;             /* [io] when they go */
+	struct rxs_conn *fack_next;   /* [io] */
 	struct rxs_channel chan[RXS_MAXCALLS];
 };
 
@@ -320,6 +327,7 @@ struct rxsvc_sock {
 	bool combine;                          /* [const] user threads may */
 	uint64_t timer_armed_at;               /* [io] libevent timer, 0 off */
 	struct rxsvc_call *wake_head;          /* [io] waiters to wake after */
+	struct rxs_conn *fack_head, *fack_tail; /* [io] held final ACKs, FIFO */
 
 	/* user call IDs of live client calls, for -EEXIST */
 	pthread_mutex_t id_lock;
@@ -373,7 +381,7 @@ bool rxs_notifying(const struct rxsvc_call *call);
 void rxs_set_notifying(struct rxsvc_call *call);
 void rxs_call_poke(struct rxsvc_call *call, unsigned int events);
 void rxs_io_process_attend(struct rxsvc_sock *sock);
-void rxs_io_read(struct rxsvc_sock *sock);
+bool rxs_io_read(struct rxsvc_sock *sock);
 
 /* peer_object.c */
 struct rxs_peer *rxs_peer_lookup(struct rxsvc_sock *sock,
@@ -403,6 +411,9 @@ void rxs_conn_local_abort(struct rxsvc_sock *sock, struct rxs_conn *conn,
 			  int32_t code, int error);
 void rxs_conn_reap(struct rxsvc_sock *sock, uint64_t now, bool all);
 uint32_t rxs_conn_next_serial(struct rxs_conn *conn);
+void rxs_conn_final_ack_later(struct rxsvc_sock *sock, struct rxs_conn *conn,
+			      unsigned int channel);
+void rxs_conn_final_acks_run(struct rxsvc_sock *sock, uint64_t now, bool all);
 
 /* call_object.c */
 int rxs_call_alloc(struct rxsvc_sock *sock, bool client,
@@ -450,7 +461,7 @@ void rxs_send_abort_call(struct rxsvc_call *call, int32_t code);
 void rxs_send_raw(struct rxsvc_sock *sock, const union rxs_addr *to,
 		  const struct rxs_hdr *hdr, const void *body, size_t blen);
 void rxs_send_final_ack_chan(struct rxsvc_sock *sock, struct rxs_conn *conn,
-			     unsigned int channel);
+			     unsigned int channel, uint8_t reason);
 
 /* rtt.c */
 void rxs_rtt_init(struct rxs_peer *peer);

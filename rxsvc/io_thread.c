@@ -237,9 +237,16 @@ static void fault_cb(evutil_socket_t fd, short what, void *arg)
 	io_leave(sock);
 }
 
-/* Read datagrams in batches until the socket is empty (bounded). */
-void rxs_io_read(struct rxsvc_sock *sock)
+/*
+ * Read datagrams in batches until the socket is empty (bounded).  Returns
+ * true when the error queue may hold something: a read failed with a
+ * queued ICMP error, or the wakeup found no datagram at all (poll says
+ * "readable" for an error-queue entry too).
+ */
+bool rxs_io_read(struct rxsvc_sock *sock)
 {
+	bool errors = false;
+
 	struct mmsghdr msg[RXS_BATCH];
 	struct iovec iov[RXS_BATCH];
 	char cbuf[RXS_BATCH][CMSG_SPACE(sizeof(uint32_t))];
@@ -269,18 +276,19 @@ void rxs_io_read(struct rxsvc_sock *sock)
 			/* Pool exhausted: read one into the void, count it. */
 			uint8_t sink[64];
 
-			if (recv(sock->fd, sink, sizeof(sink), 0) >= 0)
+			if (recv(sock->fd, sink, sizeof(sink), MSG_DONTWAIT) >= 0)
 				RXS_STAT_INC(sock, rx_drop_nobuf);
-			return;
+			return true;
 		}
 		r = recvmmsg(sock->fd, msg, n, MSG_DONTWAIT, NULL);
 		if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
 			/* A pending ICMP error is reported here once (and
 			 * queued for io_read_errors): read on. */
+			errors = true;
 			continue;
 		}
 		if (r <= 0)
-			return;
+			return errors || rounds == 0;
 		for (int i = 0; i < r; i++) {
 			struct rxs_rxpkt *pkt = sock->batch[i];
 			struct cmsghdr *c;
@@ -315,8 +323,9 @@ void rxs_io_read(struct rxsvc_sock *sock)
 			if (!sock->batch[i])
 				sock->batch[i] = rxs_rxpkt_alloc(&sock->rxpool);
 		if ((unsigned int)r < n)
-			return;
+			return errors;
 	} while (++rounds < 16);
+	return errors;
 }
 
 /*
@@ -363,8 +372,8 @@ static void rx_cb(evutil_socket_t fd, short what, void *arg)
 	struct rxsvc_sock *sock = arg;
 
 	io_enter(sock);
-	io_read_errors(sock);
-	rxs_io_read(sock);
+	if (rxs_io_read(sock))
+		io_read_errors(sock);
 	io_leave(sock); /* takes the pokes that arrived meanwhile too */
 }
 
@@ -402,6 +411,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		rxs_call_put(call);
 	}
+	rxs_conn_final_acks_run(sock, now, false);
 	io_leave(sock);
 }
 

@@ -454,12 +454,13 @@ void rxs_send_raw(struct rxsvc_sock *sock, const union rxs_addr *to,
 }
 
 /*
- * A client whose call is gone got reply DATA again: its final ACK was
- * lost.  Send a fresh one hard-ACKing the whole reply (rx-protocol.md
- * §4.9: OpenAFS and Linux servers wait for it).
+ * The final ACK of a channel's last (client) call, hard-ACKing the whole
+ * reply (rx-protocol.md §4.9: OpenAFS and Linux servers wait for it):
+ * held back a moment after the call (IDLE), or again when reply DATA
+ * shows it was lost (DUPLICATE).
  */
 void rxs_send_final_ack_chan(struct rxsvc_sock *sock, struct rxs_conn *conn,
-			     unsigned int channel)
+			     unsigned int channel, uint8_t reason)
 {
 	struct rxs_channel *chan = &conn->chan[channel];
 	uint8_t body[64];
@@ -469,7 +470,7 @@ void rxs_send_final_ack_chan(struct rxsvc_sock *sock, struct rxs_conn *conn,
 
 	ack.first_packet = chan->last_seq + 1;
 	ack.previous_packet = chan->last_seq;
-	ack.reason = RXS_ACK_DUPLICATE;
+	ack.reason = reason;
 	ack.max_mtu = ADV_MAX_MTU;
 	ack.if_mtu = ADV_IF_MTU;
 	ack.rwind = sock->rx_window;
@@ -483,7 +484,10 @@ void rxs_send_final_ack_chan(struct rxsvc_sock *sock, struct rxs_conn *conn,
 	h.flags = RXS_CLIENT_INITIATED | RXS_SLOW_START_OK;
 	h.service_id = conn->service_id;
 	rxs_send_raw(sock, &conn->peer->addr, &h, body, blen);
-	RXS_STAT_INC(sock, final_ack_resent);
+	if (reason == RXS_ACK_DUPLICATE)
+		RXS_STAT_INC(sock, final_ack_resent);
+	else
+		RXS_STAT_INC(sock, final_acks_out);
 }
 
 bool rxs_output_pending(struct rxsvc_sock *sock)

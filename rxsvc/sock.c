@@ -249,6 +249,8 @@ static void sock_teardown(struct rxsvc_sock *sock)
 		rxs_call_complete(call, RXSVC_COMPLETE_LOCAL_ERROR, 0,
 				  -ESHUTDOWN);
 	}
+	/* Servers wait for these: send them now rather than never. */
+	rxs_conn_final_acks_run(sock, 0, true);
 	rxs_output_flush(sock);
 	rxs_release_drain(sock);
 	rxs_io_fault_flush(sock);

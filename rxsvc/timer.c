@@ -132,9 +132,11 @@ void rxs_sock_timer_arm(struct rxsvc_sock *sock)
 	struct timeval tv;
 	uint64_t now, at;
 
-	if (!top)
+	if (!top && !sock->fack_head)
 		return;
-	at = top->timer_at;
+	at = top ? top->timer_at : UINT64_MAX;
+	if (sock->fack_head && sock->fack_head->fack_at < at)
+		at = sock->fack_head->fack_at;
 	if (sock->timer_armed_at && sock->timer_armed_at <= at)
 		return;
 	now = rxs_now();

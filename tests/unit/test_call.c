@@ -944,7 +944,11 @@ static void test_client_reply(void)
 	CU_ASSERT_EQUAL(memcmp(rb, "reply", 5), 0);
 	fx_pump(&f);
 	CU_ASSERT_EQUAL(rxsvc_call_completion(call), RXSVC_COMPLETE_SUCCEEDED);
-	/* the final ACK hard-ACKs the whole reply (§4.9) */
+	/* the final ACK is held back a moment for the channel's next call */
+	CU_ASSERT(peer_silent(&f));
+	rxs_conn_final_acks_run(f.sock, UINT64_MAX, false);
+	rxs_output_flush(f.sock);
+	/* then it hard-ACKs the whole reply (§4.9) */
 	n = peer_expect(&f, RXS_PKT_ACK, &h, buf, sizeof(buf));
 	CU_ASSERT_FATAL(n > RXS_HEADER_SIZE);
 	CU_ASSERT(h.flags & RXS_CLIENT_INITIATED);
@@ -953,6 +957,8 @@ static void test_client_reply(void)
 			      0);
 	CU_ASSERT_EQUAL(a.first_packet, 2);
 	CU_ASSERT_EQUAL(a.n_acks, 0);
+	CU_ASSERT_EQUAL(a.reason, RXS_ACK_IDLE);
+	CU_ASSERT_EQUAL(counter(&f, "final_acks_out"), 1);
 	rxsvc_call_end(call);
 	fx_pump(&f);
 	/* the reply retransmitted after the call is gone: the final ACK
@@ -962,6 +968,44 @@ static void test_client_reply(void)
 	h.serial = 2;
 	feed(&f, &h, "reply", 5);
 	CU_ASSERT_EQUAL(counter(&f, "final_ack_resent"), 1);
+done:
+	fx_close(&f);
+}
+
+/* The channel's next call ACKs the last reply: no separate final ACK. */
+static void test_client_final_ack_implicit(void)
+{
+	struct fx f;
+	struct rxsvc_call *call, *call2;
+	struct rxs_hdr out, out2, h;
+	char rb[16];
+	unsigned int fl = RXSVC_RECV_NONBLOCK;
+
+	FX_OPEN(&f, 0);
+	client_call(&f, 79, &call, &out);
+	if (!call)
+		goto done;
+	h = out;
+	h.flags = RXS_LAST_PACKET;
+	h.serial = 1;
+	feed(&f, &h, "reply", 5);
+	CU_ASSERT_EQUAL(rxsvc_call_recv(call, rb, sizeof(rb), &fl, NULL), 5);
+	fx_pump(&f);
+	CU_ASSERT_EQUAL(rxsvc_call_completion(call), RXSVC_COMPLETE_SUCCEEDED);
+	rxsvc_call_end(call);
+	fx_pump(&f);
+	client_call(&f, 80, &call2, &out2);
+	if (!call2)
+		goto done;
+	/* same connection and channel, next call number */
+	CU_ASSERT_EQUAL(out2.cid, out.cid);
+	CU_ASSERT_EQUAL(out2.call_number, out.call_number + 1);
+	rxs_conn_final_acks_run(f.sock, UINT64_MAX, false);
+	rxs_output_flush(f.sock);
+	CU_ASSERT(peer_silent(&f));
+	CU_ASSERT_EQUAL(counter(&f, "final_acks_implicit"), 1);
+	CU_ASSERT_EQUAL(counter(&f, "final_acks_out"), 0);
+	rxsvc_call_end(call2);
 done:
 	fx_close(&f);
 }
@@ -988,6 +1032,8 @@ int main(void)
 		{ "retransmitted jumbogram", test_jumbo_retransmitted },
 		{ "client BUSY", test_client_busy },
 		{ "client reply", test_client_reply },
+		{ "final ACK implicit in the next call",
+		  test_client_final_ack_implicit },
 	};
 	CU_pSuite s;
 	unsigned int failed;
