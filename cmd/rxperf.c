@@ -373,6 +373,7 @@ struct perf_opts {
 	int level;            /* -1: rxnull, else the rxkad level */
 	const char *key_name; /* rxsvc:NAME in the keyrings */
 	struct rxsvc_key *key;
+	int async;            /* drive calls from notify_rx */
 };
 
 /* Error kinds, counted per run. */
@@ -401,6 +402,11 @@ struct perf_worker {
 	unsigned long ncode[MAX_CODES]; /* ... and how often */
 	uint8_t *sink;
 	int oom;
+	/* --async: the chain's call in flight */
+	struct rxsvc_call *call;
+	double t0;
+	uint64_t got;
+	uint8_t last4[4];
 };
 
 struct perf_run {
@@ -416,6 +422,11 @@ struct perf_run {
 	size_t req_hdr_len;
 	uint8_t *file_words; /* FILE: the list, wire order */
 	size_t file_len;
+	/* --async */
+	struct perf_worker *workers;
+	pthread_mutex_t alock;
+	pthread_cond_t acond;
+	unsigned int chains; /* [alock] still running */
 };
 
 static double mono(void)
@@ -426,15 +437,22 @@ static double mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* --async moves at most this much each way: nothing in notify_rx may
+ * block, so a request must fit the transmit window at once. */
+#define ASYNC_MAX (16u * 1024u)
+
 static void perf_usage(void)
 {
 	fprintf(stderr,
 		"usage: rxsvc perf ADDR:PORT rpc|send|recv|file [--bytes N | --send N --recv N]\n"
 		"       [--security none|clear|auth|crypt [--key NAME (def. rxperf)]]\n"
 		"       [--calls N] [--threads N] [--duration SECS] [--timeout SECS] [--json]\n"
+		"       [--async]\n"
 		"  rpc: --send/--recv bytes each way (def. 4/4); send, recv: --bytes\n"
 		"  (def. 1M); file: --send N written then --recv N read (multiples\n"
-		"  of 4). Default: 1000 calls for rpc, 10 otherwise.\n");
+		"  of 4). Default: 1000 calls for rpc, 10 otherwise.\n"
+		"  --async (rpc up to 16 KiB each way): no thread waits; each of the\n"
+		"  --threads N chains of calls runs from the calls' notifications.\n");
 	exit(EXIT_USAGE);
 }
 
@@ -464,6 +482,7 @@ static void perf_parse(int argc, char **argv, struct perf_opts *o)
 		{ "json", no_argument, NULL, 'j' },
 		{ "security", required_argument, NULL, 'S' },
 		{ "key", required_argument, NULL, 'k' },
+		{ "async", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -535,6 +554,9 @@ static void perf_parse(int argc, char **argv, struct perf_opts *o)
 		case 'j':
 			o->json = 1;
 			break;
+		case 'A':
+			o->async = 1;
+			break;
 		default:
 			perf_usage();
 		}
@@ -558,6 +580,9 @@ static void perf_parse(int argc, char **argv, struct perf_opts *o)
 		perf_usage();
 	if (!have_calls && o->duration == 0)
 		o->calls = o->op == OP_RPC ? 1000 : 10;
+	if (o->async && (o->op != OP_RPC || o->send_bytes > ASYNC_MAX ||
+			 o->recv_bytes > ASYNC_MAX))
+		perf_usage();
 }
 
 /* The request's fixed part, and FILE's word list. */
@@ -733,34 +758,151 @@ static bool perf_more(struct perf_run *r)
 	return true;
 }
 
+/* A finished call's latency, or its error. */
+static void perf_record(struct perf_worker *w, double t0, int rc, int32_t code)
+{
+	if (rc) {
+		worker_err(w, (enum perf_err)(rc - 1), code);
+	} else {
+		if (w->nlat == w->cap) {
+			size_t ncap = w->cap ? w->cap * 2 : 4096;
+			uint32_t *n = realloc(w->lat, ncap * sizeof(*n));
+
+			if (!n) {
+				w->oom = 1;
+				atomic_store(&w->run->stop, true);
+				return;
+			}
+			w->lat = n;
+			w->cap = ncap;
+		}
+		w->lat[w->nlat++] = (uint32_t)((mono() - t0) * 1e6);
+	}
+	atomic_fetch_add(&w->run->done, 1);
+}
+
+/*
+ * --async: a chain of calls driven by notify_rx.  The callback runs with
+ * the engine's work in hand (on its I/O thread, mostly): once the reply
+ * is all in it reads it without blocking, ends the call and begins the
+ * chain's next one right there, so no thread waits and none is woken.
+ * User call IDs carry the chain's index in their low 8 bits.
+ */
+static void async_notify(struct rxsvc_sock *sock, struct rxsvc_call *call,
+			 unsigned long id);
+static struct perf_run *async_run; /* notify_rx has only the call's ID */
+
+/* Begin the chain's next call; false when the chain is finished. */
+static bool async_next(struct perf_worker *w)
+{
+	struct perf_run *r = w->run;
+	struct rxsvc_call_params cp = RXSVC_CALL_PARAMS_INIT;
+
+	while (perf_more(r)) {
+		cp.peer = r->peer;
+		cp.user_call_id = ((atomic_fetch_add(&r->next_id, 1) + 1) << 8) |
+				  w->idx;
+		cp.hard_time_ms = (unsigned int)r->o->timeout * 1000;
+		cp.notify_rx = async_notify;
+		if (r->o->key) {
+			cp.key = r->o->key;
+			cp.security_level = (unsigned int)r->o->level;
+		}
+		w->t0 = mono();
+		w->got = 0;
+		memset(w->last4, 0, sizeof(w->last4));
+		if (rxsvc_call_begin(r->sock, &cp, &w->call) < 0) {
+			w->call = NULL;
+			perf_record(w, w->t0, PE_LOCAL + 1, 0);
+			continue;
+		}
+		/* Failures show up as the call's completion. */
+		(void)perf_send_request(r, w->call);
+		return true;
+	}
+	return false;
+}
+
+static void async_chain_done(struct perf_run *r)
+{
+	pthread_mutex_lock(&r->alock);
+	if (--r->chains == 0)
+		pthread_cond_signal(&r->acond);
+	pthread_mutex_unlock(&r->alock);
+}
+
+static void async_notify(struct rxsvc_sock *sock, struct rxsvc_call *call,
+			 unsigned long id)
+{
+	struct perf_run *r = async_run;
+	struct perf_worker *w = &r->workers[id & 0xff];
+	uint64_t want = r->o->recv_bytes + 4;
+	int32_t code = 0;
+	int ret = 0, rc = 0;
+
+	if (call != w->call)
+		return;
+	if (!rxsvc_call_rx_complete(call, NULL) &&
+	    rxsvc_call_completion(call) == RXSVC_COMPLETE_NONE)
+		return; /* more to come */
+	for (unsigned int fl = 0; !(fl & RXSVC_RECV_END);) {
+		fl = RXSVC_RECV_NONBLOCK;
+		ret = rxsvc_call_recv(call, w->sink, CHUNK, &fl, &code);
+		if (ret < 0)
+			break;
+		if (ret >= 4) {
+			memcpy(w->last4, w->sink + ret - 4, 4);
+		} else {
+			memmove(w->last4, w->last4 + ret, (size_t)(4 - ret));
+			memcpy(w->last4 + 4 - ret, w->sink, (size_t)ret);
+		}
+		w->got += (uint64_t)ret;
+	}
+	if (ret == -EAGAIN)
+		return; /* cannot be: the reply was all in */
+	if (ret < 0) {
+		rc = call_err_kind(call) + 1;
+		code = rxsvc_call_abort_code(call);
+	} else if (w->got != want) {
+		rc = PE_SHORT + 1;
+	} else if (get_be32(w->last4) != RXPERF_COOKIE) {
+		rc = PE_COOKIE + 1;
+	}
+	perf_record(w, w->t0, rc, code);
+	w->call = NULL;
+	rxsvc_call_end(call);
+	if (!async_next(w))
+		async_chain_done(r);
+}
+
+static void perf_run_async(struct perf_run *r, struct perf_worker *w)
+{
+	r->workers = w;
+	async_run = r;
+	pthread_mutex_init(&r->alock, NULL);
+	pthread_cond_init(&r->acond, NULL);
+	pthread_mutex_lock(&r->alock);
+	r->chains = (unsigned int)r->o->threads;
+	pthread_mutex_unlock(&r->alock);
+	for (unsigned int i = 0; i < r->o->threads; i++)
+		if (!async_next(&w[i]))
+			async_chain_done(r);
+	pthread_mutex_lock(&r->alock);
+	while (r->chains)
+		pthread_cond_wait(&r->acond, &r->alock);
+	pthread_mutex_unlock(&r->alock);
+}
+
 static void *perf_worker_main(void *arg)
 {
 	struct perf_worker *w = arg;
 
-	while (perf_more(w->run)) {
+	while (perf_more(w->run) && !w->oom) {
 		double t0 = mono();
 		int32_t code;
 		int rc = perf_one_call(w, &code);
 
-		if (rc) {
-			worker_err(w, (enum perf_err)(rc - 1), code);
-		} else {
-			if (w->nlat == w->cap) {
-				size_t ncap = w->cap ? w->cap * 2 : 4096;
-				uint32_t *n =
-					realloc(w->lat, ncap * sizeof(*n));
-
-				if (!n) {
-					w->oom = 1;
-					atomic_store(&w->run->stop, true);
-					break;
-				}
-				w->lat = n;
-				w->cap = ncap;
-			}
-			w->lat[w->nlat++] = (uint32_t)((mono() - t0) * 1e6);
-		}
-		atomic_fetch_add(&w->run->done, 1);
+		perf_record(w, t0, rc, code);
 	}
 	return NULL;
 }
@@ -973,14 +1115,21 @@ static int perf_run_workers(struct perf_run *r, struct perf_worker *w,
 		w[i].idx = i;
 		w[i].run = r;
 		w[i].sink = malloc(CHUNK);
-		if (!w[i].sink ||
-		    pthread_create(&w[i].tid, NULL, perf_worker_main, &w[i]))
-			die("cannot start %lu threads", o->threads);
+		if (!w[i].sink)
+			die("out of memory");
 	}
 	if (isatty(2) && !pthread_create(&ticker, NULL, perf_progress, r))
 		have_ticker = true;
-	for (unsigned int i = 0; i < o->threads; i++)
-		pthread_join(w[i].tid, NULL);
+	if (o->async) {
+		perf_run_async(r, w);
+	} else {
+		for (unsigned int i = 0; i < o->threads; i++)
+			if (pthread_create(&w[i].tid, NULL, perf_worker_main,
+					   &w[i]))
+				die("cannot start %lu threads", o->threads);
+		for (unsigned int i = 0; i < o->threads; i++)
+			pthread_join(w[i].tid, NULL);
+	}
 	*secs = mono() - t0;
 	atomic_store(&r->stop, true);
 	if (have_ticker)

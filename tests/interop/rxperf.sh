@@ -94,6 +94,18 @@ for op in rpc send recv file; do
 		failed="$failed s:$op"
 	fi
 done
+# --async: chains of calls run from notify_rx, every reply checked
+for sz in 0 1 1413 16384; do
+	if timeout -k 2 "$STEP" "$B/cmd/rxsvc" perf "127.0.0.1:$PORT" rpc \
+		--send "$sz" --recv "$sz" --calls 300 --threads 4 --async \
+		--json >"$T/s.out" 2>&1 &&
+		grep -q '"calls":300,"failed":0' "$T/s.out"; then
+		echo "ok   rxsvc perf rpc --async $sz bytes x300, 4 chains -> rxsvcd"
+	else
+		sed 's/^/    /' "$T/s.out" >&2
+		failed="$failed s:async:$sz"
+	fi
+done
 kill -0 "$RXSVCD_PID" 2>/dev/null || failed="$failed rxsvcd-died"
 kill "$RXSVCD_PID" 2>/dev/null
 wait "$RXSVCD_PID" 2>/dev/null
@@ -120,6 +132,14 @@ for op in rpc send recv file; do
 		fi
 	done
 done
+if timeout -k 2 "$STEP" "$B/cmd/rxsvc" perf "127.0.0.1:$OPORT" rpc \
+	--send 1000 --recv 1000 --calls 200 --threads 3 --async --json \
+	>"$T/b.out" 2>&1 && grep -q '"calls":200,"failed":0' "$T/b.out"; then
+	echo "ok   (b) rxsvc perf rpc --async x200, 3 chains -> OpenAFS"
+else
+	sed 's/^/    /' "$T/b.out" >&2
+	failed="$failed b:async"
+fi
 # the text output names what a user looks for
 timeout -k 2 "$STEP" "$B/cmd/rxsvc" perf "127.0.0.1:$OPORT" rpc --calls 50 \
 	--threads 2 >"$T/b.txt" 2>&1 || failed="$failed b:text"
@@ -133,6 +153,10 @@ done
 [ $? -eq 2 ] || failed="$failed usage:both"
 "$B/cmd/rxsvc" perf "127.0.0.1:$OPORT" dance 2>/dev/null
 [ $? -eq 2 ] || failed="$failed usage:op"
+"$B/cmd/rxsvc" perf "127.0.0.1:$OPORT" send --async 2>/dev/null
+[ $? -eq 2 ] || failed="$failed usage:async-op"
+"$B/cmd/rxsvc" perf "127.0.0.1:$OPORT" rpc --recv 20000 --async 2>/dev/null
+[ $? -eq 2 ] || failed="$failed usage:async-size"
 kill -0 "$OS_PID" 2>/dev/null || failed="$failed oafs-server-died"
 
 [ -z "$failed" ] || fail "failed:$failed"
