@@ -14,6 +14,9 @@
  * A subscriber prints one line per message (or a JSON object per line
  * with --json), `missed N` (or {"missed":N}) when the bus dropped
  * messages for it, and `notice senders=S receivers=R` with --watch.
+ * With --id it prints only messages with one of those ids: the bus's
+ * idfilter policy never sends it the others; on a broadcast bus the
+ * tool drops them itself.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -45,6 +48,7 @@ struct ev_opts {
 	unsigned int nids;
 	struct rxsvc_cb_id ids[MAX_GROUPS];
 	int id_set;
+	int id_local; /* the bus does not filter: filter here */
 	unsigned long count;
 	unsigned long idle_ms;
 	unsigned long delay_us;
@@ -293,6 +297,16 @@ static void ev_print_msg(const struct ev_opts *o, const struct rxsvc_evc_event *
 	ev_print_json(j);
 }
 
+static int ev_id_wanted(const struct ev_opts *o, const struct rxsvc_cb_id *id)
+{
+	unsigned int i;
+
+	for (i = 0; i < o->nids; i++)
+		if (o->ids[i].idx == id->idx && o->ids[i].val == id->val)
+			return 1;
+	return 0;
+}
+
 static int ev_subscribe(struct ev_opts *o)
 {
 	struct rxsvc_evc_event ev;
@@ -311,7 +325,7 @@ static int ev_subscribe(struct ev_opts *o)
 	for (i = 0; i < o->nids; i++) {
 		ret = rxsvc_evc_want_id(c, &o->ids[i]);
 		if (ret == -ENOPROTOOPT) {
-			fprintf(stderr, "rxsvc events: this bus does not filter by id (route broadcast); --id ignored\n");
+			o->id_local = 1;
 			break;
 		}
 		if (ret < 0)
@@ -352,6 +366,8 @@ static int ev_subscribe(struct ev_opts *o)
 		}
 		switch (ev.kind) {
 		case RXSVC_EVC_MSG:
+			if (o->id_local && !ev_id_wanted(o, &ev.msg->id))
+				break;
 			ev_print_msg(o, &ev);
 			got++;
 			if (o->delay_us)

@@ -79,7 +79,7 @@ static struct {
 	pthread_mutex_t qlock;
 	pthread_cond_t qcond;
 	struct ctx *qhead, *qtail;
-	bool quit;
+	atomic_bool quit;          /* read under qlock or rp.lock */
 } d = {
 	.backlog = 32,
 	.max_calls = 1024,

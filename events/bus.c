@@ -364,6 +364,9 @@ static void bus_fan_out(struct rxsvc_bus *bus, const struct rxsvc_cn_msg *msg,
 	struct rxs_slot *slot = rxs_slot_get(bus);
 	unsigned int i;
 
+	/* On the loop, what is written to subscribers frees slots. */
+	if (!slot && rxs_server_flush_dirty(bus))
+		slot = rxs_slot_get(bus);
 	if (!slot) {
 		/* Lossy and the pool is empty: everyone misses this one. */
 		RXS_BUS_STAT_INC(bus, drops_pool);
@@ -435,6 +438,9 @@ again:
 	}
 	if (nremote && !bus->free_slots &&
 	    bus->delivery == RXSVC_BUS_LOSSLESS) {
+		/* On the loop: write what subscribers can take, then retry. */
+		if (rxs_server_flush_dirty(bus) && bus->free_slots)
+			goto again;
 		if (flags & RXS_SEND_REMOTE) {
 			RXS_BUS_STAT_INC(bus, stalls);
 			return RXSVC_STRP_RETRY;

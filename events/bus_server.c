@@ -12,7 +12,11 @@
  * - Output: routing only queues (a pooled slot reference per client) and
  *   marks the client dirty; the end of each event handler flushes every
  *   dirty client with one sendmsg() per batch of up to RXS_EVF_BATCH
- *   bytes (the many-messages-per-system-call lesson of ZeroMQ).  Control
+ *   bytes (the many-messages-per-system-call lesson of ZeroMQ).  A
+ *   handler that routes many frames (one stream read can hold a
+ *   thousand) writes a client out as soon as its queue is full, and all
+ *   dirty clients when the pool runs dry, before counting a drop or
+ *   holding a sender back (rxs_server_flush_dirty).  Control
  *   frames (replies, notices, errors) go first, from a small per-client
  *   buffer bounded at CTL_MAX: a client that never reads its replies is
  *   disconnected rather than allowed to pin memory.
@@ -50,6 +54,28 @@
 #define TICK_MS   250
 
 static void client_doom(struct rxsvc_bus *bus, struct rxsvc_bus_node *node);
+static void client_flush(struct rxsvc_bus *bus, struct rxsvc_bus_node *node);
+
+/*
+ * The bus whose loop handler this thread is running (NULL: none).  Only
+ * there may a client's socket be written while routing: see
+ * rxs_server_flush_dirty().
+ */
+static __thread struct rxsvc_bus *loop_bus;
+
+/* Enter / leave a loop handler of @bus; lock held.  Returns the outer. */
+static struct rxsvc_bus *loop_enter(struct rxsvc_bus *bus)
+{
+	struct rxsvc_bus *outer = loop_bus;
+
+	loop_bus = bus;
+	return outer;
+}
+
+static void loop_leave(struct rxsvc_bus *outer)
+{
+	loop_bus = outer;
+}
 
 void rxs_client_doom(struct rxsvc_bus *bus, struct rxsvc_bus_node *node)
 {
@@ -158,6 +184,12 @@ void rxs_client_enqueue(struct rxsvc_bus *bus, struct rxsvc_bus_node *node,
 
 	if (node->doomed || node->closing || node->fd < 0)
 		return;
+	/*
+	 * Full: on the loop, first write what is queued (a full queue is
+	 * only a slow subscriber once its socket buffer is full too).
+	 */
+	if (node->qhead - node->qtail > node->qmask && loop_bus == bus)
+		client_flush(bus, node);
 	if (node->qhead - node->qtail > node->qmask) {
 		node->missed++;
 		RXS_BUS_STAT_INC(bus, drops_queue);
@@ -301,6 +333,34 @@ static void client_flush(struct rxsvc_bus *bus, struct rxsvc_bus_node *node)
 wait:
 	node->wait_write = true;
 	event_add(node->wev, NULL);
+}
+
+/*
+ * In a loop handler of @bus, write every dirty client now, returning
+ * the slots their written messages held to the pool.  One read from a
+ * stream client routes up to RXS_STRP_READ bytes (a thousand small
+ * frames) before the handler's final flush; without this, queues
+ * (lossy) and the pool (lossless) would fill with messages the
+ * subscribers could take at once, and be dropped or hold the sender
+ * back for no slow subscriber at all.  Returns false (nothing done)
+ * off the loop.  Lock held.
+ */
+bool rxs_server_flush_dirty(struct rxsvc_bus *bus)
+{
+	struct rxsvc_bus_node *list;
+
+	if (loop_bus != bus)
+		return false;
+	list = bus->dirty;
+	bus->dirty = NULL;
+	while (list) {
+		struct rxsvc_bus_node *n = list;
+
+		list = n->dirty_next;
+		n->dirty = false;
+		client_flush(bus, n);
+	}
+	return true;
 }
 
 void rxs_server_wake(struct rxsvc_bus *bus)
@@ -729,9 +789,11 @@ static void client_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct rxsvc_bus_node *node = arg;
 	struct rxsvc_bus *bus = node->bus;
+	struct rxsvc_bus *outer;
 	long n;
 
 	pthread_mutex_lock(&bus->lock);
+	outer = loop_enter(bus);
 	n = rxsvc_strp_recv(node->strp, node->fd);
 	if (n == 0 || (n < 0 && n != -EAGAIN && n != -EINTR)) {
 		/* -EPROTO: counted where the frame was refused. */
@@ -742,6 +804,7 @@ static void client_read_cb(evutil_socket_t fd, short what, void *arg)
 		client_doom(bus, node);
 	}
 	bus_run_pending(bus);
+	loop_leave(outer);
 	pthread_mutex_unlock(&bus->lock);
 }
 
@@ -749,11 +812,14 @@ static void client_write_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct rxsvc_bus_node *node = arg;
 	struct rxsvc_bus *bus = node->bus;
+	struct rxsvc_bus *outer;
 
 	pthread_mutex_lock(&bus->lock);
+	outer = loop_enter(bus);
 	node->wait_write = false;
 	client_flush(bus, node);
 	bus_run_pending(bus);
+	loop_leave(outer);
 	pthread_mutex_unlock(&bus->lock);
 }
 
@@ -881,11 +947,13 @@ static void accept_cb(evutil_socket_t fd, short what, void *arg)
 static void wake_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct rxsvc_bus *bus = arg;
+	struct rxsvc_bus *outer;
 	uint64_t v;
 
 	if (read(bus->wakefd, &v, sizeof(v)) < 0)
 		v = 0;
 	pthread_mutex_lock(&bus->lock);
+	outer = loop_enter(bus);
 	bus->wake_pending = false;
 	if (bus->stopping && bus->own_base) {
 		event_base_loopbreak(bus->base);
@@ -893,6 +961,7 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
 		rxs_link_run(bus);
 		bus_run_pending(bus);
 	}
+	loop_leave(outer);
 	pthread_mutex_unlock(&bus->lock);
 }
 
@@ -900,14 +969,17 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct rxsvc_bus *bus = arg;
 	struct rxsvc_bus_node *n;
+	struct rxsvc_bus *outer;
 
 	pthread_mutex_lock(&bus->lock);
+	outer = loop_enter(bus);
 	for (n = bus->nodes; n; n = n->next)
 		if (n->kind == RXS_NODE_CLIENT && !n->doomed &&
 		    rxsvc_strp_check_timeout(n->strp) < 0)
 			client_doom(bus, n);
 	rxs_link_run(bus);
 	bus_run_pending(bus);
+	loop_leave(outer);
 	pthread_mutex_unlock(&bus->lock);
 }
 

@@ -387,6 +387,8 @@ void rxs_client_mark_dirty(struct rxsvc_bus *bus, struct rxsvc_bus_node *node);
 void rxs_server_kick(struct rxsvc_bus *bus);
 /* Wake the bus thread whatever is pending.  Lock held. */
 void rxs_server_wake(struct rxsvc_bus *bus);
+/* In a loop handler of @bus: write dirty clients now; else false. */
+bool rxs_server_flush_dirty(struct rxsvc_bus *bus);
 struct rxs_client_init {
 	bool stream;
 	bool link;

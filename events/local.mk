@@ -21,7 +21,7 @@ bin_PROGRAMS += cmd/rxsvc-eventd
 cmd_rxsvc_eventd_SOURCES = cmd/rxsvc-eventd.c
 cmd_rxsvc_eventd_LDADD = librxsvc_events.la $(EVENTS_LIBS)
 
-EVENTS_UNIT_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+EVENTS_UNIT_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(LIBEVENT_CFLAGS)
 EVENTS_UNIT_LDADD = librxsvc_events.la $(CUNIT_LIBS) $(EVENTS_LIBS)
 
 check_PROGRAMS += tests/unit/test_events tests/unit/test_events_strp \
@@ -40,6 +40,15 @@ tests_unit_test_events_link_CFLAGS = $(EVENTS_UNIT_CFLAGS)
 tests_unit_test_events_link_LDADD = $(EVENTS_UNIT_LDADD)
 TESTS += tests/unit/test_events tests/unit/test_events_strp \
 	tests/unit/test_events_bus tests/unit/test_events_link
+
+# The engine's events: real endpoints publishing on an in-process bus.
+check_PROGRAMS += tests/unit/test_events_engine
+tests_unit_test_events_engine_SOURCES = tests/unit/test_events_engine.c
+tests_unit_test_events_engine_CFLAGS = $(EVENTS_UNIT_CFLAGS)
+tests_unit_test_events_engine_LDADD = librxsvc_events_engine.la \
+	librxsvc_core.la librxsvc_events.la $(CUNIT_LIBS) $(LIBEVENT_LIBS) \
+	$(CRYPTO_LIBS) $(KEYUTILS_LIBS) -lpthread
+TESTS += tests/unit/test_events_engine
 
 # `rxsvc events` without cmd/rxsvc's dispatcher, for the shell tests.
 check_PROGRAMS += tests/integration/events_cli

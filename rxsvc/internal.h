@@ -191,7 +191,7 @@ struct rxsvc_call {
 	int user_abort_error;
 	bool on_attend;                 /* [attend_lock] */
 	struct rxsvc_call *attend_next; /* [attend_lock] */
-	bool user_ended;                /* [user] */
+	atomic_bool user_ended;         /* [user writes] read by the engine */
 	bool engine_ref;                /* [io] the engine holds a ref */
 	bool completed_io;              /* [io] completion processed */
 

@@ -55,12 +55,16 @@ static void io_leave(struct rxsvc_sock *sock)
 {
 	struct rxsvc_call *wake[32], *call;
 	unsigned int n = 0;
+	bool more;
 
 	do {
 		rxs_io_process_attend(sock);
 		rxs_output_flush(sock);
 		rxs_release_drain(sock);
-	} while (sock->attend_head);
+		pthread_mutex_lock(&sock->attend_lock);
+		more = sock->attend_head != NULL;
+		pthread_mutex_unlock(&sock->attend_lock);
+	} while (more);
 	rxs_sock_timer_arm(sock);
 	/* Waiters are woken once io_lock is free (see rxs_call_wake). */
 	while ((call = sock->wake_head) != NULL) {

@@ -358,6 +358,54 @@ static void test_custom_policy(void)
 	free(m);
 }
 
+/* A policy whose hooks fail: the errors reach the caller. */
+static int fail_created(struct rxsvc_bus *bus, void **privp)
+{
+	return -ENOTSUP;
+}
+
+static int fail_node_new(void *priv, struct rxsvc_bus_node *node,
+			 void **node_privp)
+{
+	return -EPERM;
+}
+
+static int fail_handle(void *priv, struct rxsvc_bus_route *route)
+{
+	return -EIO;
+}
+
+static void test_policy_errors(void)
+{
+	struct rxsvc_bus_policy_ops ops = {
+		.size = sizeof(ops),
+		.name = "failing",
+		.bus_created = fail_created,
+		.handle_msg = fail_handle,
+	};
+	struct rxsvc_bus_params p = RXSVC_BUS_PARAMS_INIT;
+	struct rxsvc_cn_msg *m = mkmsg(1, 1, 1, "x");
+	struct rxsvc_bus *bus = NULL;
+	struct rec r = { 0 };
+
+	p.policy = &ops;
+	CU_ASSERT_EQUAL(rxsvc_bus_open(&p, &bus), -ENOTSUP);
+	ops.bus_created = NULL;
+	ops.node_new = fail_node_new;
+	CU_ASSERT_EQUAL_FATAL(rxsvc_bus_open(&p, &bus), 0);
+	CU_ASSERT_EQUAL(rxsvc_cn_listen(bus, 5, rec_cb, &r, NULL), -EPERM);
+	ops.node_new = NULL;
+	CU_ASSERT_EQUAL(rxsvc_cn_listen(bus, 5, rec_cb, &r, NULL), 0);
+	/* Never swallowed: not 0, not -ESRCH. */
+	CU_ASSERT_EQUAL(rxsvc_cn_send(bus, m, 5, 0), -EIO);
+	CU_ASSERT_EQUAL(r.calls, 0);
+	rxsvc_bus_close(bus);
+	/* No handle_msg: refused at open. */
+	ops.handle_msg = NULL;
+	CU_ASSERT_EQUAL(rxsvc_bus_open(&p, &bus), -EINVAL);
+	free(m);
+}
+
 static void test_params(void)
 {
 	struct rxsvc_bus_params p = RXSVC_BUS_PARAMS_INIT;
@@ -402,6 +450,7 @@ int main(void)
 		{ "idfilter policy", test_idfilter },
 		{ "broadcast has no options", test_broadcast_no_opts },
 		{ "custom policy ops", test_custom_policy },
+		{ "policy errors reach the caller", test_policy_errors },
 		{ "params", test_params },
 	};
 	CU_pSuite s;

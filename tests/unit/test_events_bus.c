@@ -8,6 +8,8 @@
  * frames on a raw stream.  Every wait is bounded.
  */
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include <sys/un.h>
 
 #include <CUnit/Basic.h>
+#include <event2/event.h>
 
 #include "events/internal.h"
 
@@ -296,6 +299,50 @@ static void test_lossy(void)
 	rxsvc_bus_close(bus);
 }
 
+/*
+ * A burst read in one go from a stream sender (hundreds of frames) is
+ * written to subscribers as their queues fill, not dropped: a lossy
+ * queue of 16 and a subscriber that reads nothing until the end lose
+ * nothing while its socket buffer has room (600 small frames fit).
+ */
+static void test_stream_burst(void)
+{
+	struct rxsvc_bus *bus = open_bus(0660, RXSVC_BUS_LOSSY, 1024, 16);
+	struct rxsvc_evc *sub = join(spath, RXSVC_EVC_STREAM, NULL);
+	struct rxsvc_evc *pub = join(spath, RXSVC_EVC_SENDER | RXSVC_EVC_STREAM,
+				     NULL);
+	struct rxsvc_cn_msg *m = mkmsg(0, 32);
+	struct rxsvc_evc_event ev;
+	const unsigned int n = 600;
+	unsigned int got = 0;
+	unsigned int missed = 0;
+	unsigned int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pub);
+	CU_ASSERT_EQUAL(rxsvc_evc_join(sub, 3), 0);
+	for (i = 0; i < n; i++) {
+		m->seq = i;
+		CU_ASSERT_EQUAL(rxsvc_evc_send(pub, m, 3, RXSVC_EVC_MORE), 0);
+	}
+	CU_ASSERT_EQUAL(rxsvc_evc_flush(pub), 0);
+	while (got + missed < n && rxsvc_evc_recv(sub, &ev, 3000) == 1) {
+		if (ev.kind == RXSVC_EVC_MSG) {
+			CU_ASSERT_EQUAL(ev.msg->seq, got + missed);
+			got++;
+		} else if (ev.kind == RXSVC_EVC_MISSED) {
+			missed += ev.missed;
+		}
+	}
+	CU_ASSERT_EQUAL(got, n);
+	CU_ASSERT_EQUAL(missed, 0);
+	CU_ASSERT_EQUAL(rxsvc_bus_stat(bus, "drops_queue"), 0);
+	rxsvc_evc_close(sub);
+	rxsvc_evc_close(pub);
+	free(m);
+	rxsvc_bus_close(bus);
+}
+
 /* Lossless: a full pool refuses a non-blocking send; nothing is lost. */
 static void test_lossless(void)
 {
@@ -334,6 +381,123 @@ static void test_lossless(void)
 	rxsvc_bus_close(bus);
 }
 
+struct blocked_send {
+	struct rxsvc_bus *bus;
+	struct rxsvc_cn_msg *m;
+	int ret;
+	int done;
+};
+
+static void *blocked_send_thread(void *arg)
+{
+	struct blocked_send *b = arg;
+
+	b->ret = rxsvc_cn_send(b->bus, b->m, 3, 0);
+	__atomic_store_n(&b->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/*
+ * Lossless, blocking: with the pool full a send waits (the sender is
+ * held back, not refused) and completes once the subscriber reads.
+ */
+static void test_lossless_blocks(void)
+{
+	struct rxsvc_bus *bus = open_bus(0660, RXSVC_BUS_LOSSLESS, 8, 0);
+	struct rxsvc_evc *slow = join(path, 0, NULL);
+	struct blocked_send b = { .bus = bus, .m = mkmsg(0, 3000) };
+	struct rxsvc_evc_event ev;
+	unsigned int got = 0;
+	pthread_t t;
+	int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(slow);
+	CU_ASSERT_EQUAL(rxsvc_evc_join(slow, 3), 0);
+	/*
+	 * Fill the pool and the subscriber's socket buffer: until -EAGAIN
+	 * lasts (the bus thread cannot write any more of the pool out).
+	 */
+	for (i = 0; i < 100; i++) {
+		while (rxsvc_cn_send(bus, b.m, 3, RXSVC_CN_NONBLOCK) == 0)
+			b.m->seq++;
+		usleep(50000);
+		if (rxsvc_cn_send(bus, b.m, 3, RXSVC_CN_NONBLOCK) == -EAGAIN)
+			break;
+		b.m->seq++;
+	}
+	CU_ASSERT(i < 100);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, blocked_send_thread, &b),
+			      0);
+	usleep(200000);
+	CU_ASSERT_EQUAL(__atomic_load_n(&b.done, __ATOMIC_SEQ_CST), 0);
+	CU_ASSERT(rxsvc_bus_stat(bus, "stalls") >= 1);
+	while (rxsvc_evc_recv(slow, &ev, 500) == 1)
+		if (ev.kind == RXSVC_EVC_MSG)
+			got++;
+	for (i = 0; i < 300 && !__atomic_load_n(&b.done, __ATOMIC_SEQ_CST);
+	     i++)
+		usleep(10000);
+	CU_ASSERT_EQUAL(__atomic_load_n(&b.done, __ATOMIC_SEQ_CST), 1);
+	pthread_join(t, NULL);
+	CU_ASSERT_EQUAL(b.ret, 0);
+	/* Every message, the one held back included. */
+	CU_ASSERT_EQUAL(got, b.m->seq + 1);
+	rxsvc_evc_close(slow);
+	free(b.m);
+	rxsvc_bus_close(bus);
+}
+
+static void *loop_thread(void *arg)
+{
+	event_base_loop(arg, EVLOOP_NO_EXIT_ON_EMPTY);
+	return NULL;
+}
+
+/*
+ * Embedded: the bus on the caller's event_base (as a program hosting
+ * it in its own loop), driven by a thread of ours; stopped before close.
+ */
+static void test_embedded(void)
+{
+	struct rxsvc_bus_params p = RXSVC_BUS_PARAMS_INIT;
+	struct event_base *base = event_base_new();
+	struct rxsvc_bus *bus = NULL;
+	struct rxsvc_evc *sub;
+	struct rxsvc_evc *pub;
+	struct rxsvc_cn_msg *m = mkmsg(3, 16);
+	struct rxsvc_evc_event ev;
+	pthread_t t;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(base);
+	p.path = path;
+	p.base = base;
+	CU_ASSERT_EQUAL_FATAL(rxsvc_bus_open(&p, &bus), 0);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, loop_thread, base), 0);
+	sub = join(path, 0, NULL);
+	pub = join(path, RXSVC_EVC_SENDER, NULL);
+	CU_ASSERT_PTR_NOT_NULL(sub);
+	CU_ASSERT_PTR_NOT_NULL(pub);
+	if (sub && pub) {
+		CU_ASSERT_EQUAL(rxsvc_evc_join(sub, 4), 0);
+		CU_ASSERT_EQUAL(rxsvc_evc_send(pub, m, 4, RXSVC_EVC_SYNC), 0);
+		CU_ASSERT_EQUAL(rxsvc_evc_recv(sub, &ev, 3000), 1);
+		CU_ASSERT_EQUAL(ev.msg->seq, 3);
+		/* In-process send from another thread: the loop is woken. */
+		m->seq = 4;
+		CU_ASSERT_EQUAL(rxsvc_cn_send(bus, m, 4, 0), 0);
+		CU_ASSERT_EQUAL(rxsvc_evc_recv(sub, &ev, 3000), 1);
+		CU_ASSERT_EQUAL(ev.msg->seq, 4);
+	}
+	rxsvc_evc_close(sub);
+	rxsvc_evc_close(pub);
+	/* The bus's 250 ms tick wakes the loop if nothing else does. */
+	event_base_loopbreak(base);
+	pthread_join(t, NULL);
+	rxsvc_bus_close(bus);
+	event_base_free(base);
+	free(m);
+}
+
 /* A subscriber closing with messages queued: they go back to the pool. */
 static void test_gone_with_queue(void)
 {
@@ -370,6 +534,68 @@ static void test_gone_with_queue(void)
 	rxsvc_bus_close(bus);
 }
 
+/*
+ * The idfilter policy across the socket: a client is sent only the ids
+ * it asked for, so a message it does not want never makes its socket
+ * readable (never wakes it); nobody wanting an id is -ESRCH; a
+ * broadcast bus has no filter (-ENOPROTOOPT).
+ */
+static void test_idfilter_socket(void)
+{
+	struct rxsvc_bus_params p = RXSVC_BUS_PARAMS_INIT;
+	struct rxsvc_cb_id want_a = { 1, 2 };
+	struct rxsvc_cb_id want_b = { 9, 9 };
+	struct rxsvc_bus *bus = NULL;
+	struct rxsvc_evc *a;
+	struct rxsvc_evc *b;
+	struct rxsvc_evc *pub;
+	struct rxsvc_cn_msg *m = mkmsg(1, 8);
+	struct rxsvc_evc_event ev;
+	struct pollfd pfd;
+
+	p.path = path;
+	p.policy = &rxsvc_bus_policy_idfilter;
+	CU_ASSERT_EQUAL_FATAL(rxsvc_bus_open(&p, &bus), 0);
+	a = join(path, 0, NULL);
+	b = join(path, 0, NULL);
+	pub = join(path, RXSVC_EVC_SENDER, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pub);
+	CU_ASSERT_EQUAL(rxsvc_evc_join(a, 3), 0);
+	CU_ASSERT_EQUAL(rxsvc_evc_join(b, 3), 0);
+	/* Members, but no filter names the id yet. */
+	CU_ASSERT_EQUAL(rxsvc_evc_send(pub, m, 3, RXSVC_EVC_SYNC), -ESRCH);
+	CU_ASSERT_EQUAL(rxsvc_evc_want_id(a, &want_a), 0);
+	CU_ASSERT_EQUAL(rxsvc_evc_want_id(b, &want_b), 0);
+	CU_ASSERT_EQUAL(rxsvc_evc_send(pub, m, 3, RXSVC_EVC_SYNC), 0);
+	CU_ASSERT_EQUAL(rxsvc_evc_recv(a, &ev, 3000), 1);
+	CU_ASSERT_EQUAL(ev.kind, RXSVC_EVC_MSG);
+	CU_ASSERT_EQUAL(ev.msg->id.idx, 1);
+	/* The bus handled the send (SYNC) and a's copy is out: b's is not. */
+	pfd.fd = rxsvc_evc_fd(b);
+	pfd.events = POLLIN;
+	CU_ASSERT_EQUAL(poll(&pfd, 1, 200), 0);
+	m->id = want_b;
+	CU_ASSERT_EQUAL(rxsvc_evc_send(pub, m, 3, RXSVC_EVC_SYNC), 0);
+	CU_ASSERT_EQUAL(rxsvc_evc_recv(b, &ev, 3000), 1);
+	CU_ASSERT_EQUAL(ev.msg->id.idx, 9);
+	pfd.fd = rxsvc_evc_fd(a);
+	CU_ASSERT_EQUAL(poll(&pfd, 1, 200), 0);
+	rxsvc_evc_close(a);
+	rxsvc_evc_close(b);
+	rxsvc_evc_close(pub);
+	rxsvc_bus_close(bus);
+	/* The default (broadcast) policy has no id filter. */
+	bus = open_bus(0660, RXSVC_BUS_LOSSY, 16, 16);
+	a = join(path, 0, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL(rxsvc_evc_want_id(a, &want_a), -ENOPROTOOPT);
+	rxsvc_evc_close(a);
+	rxsvc_bus_close(bus);
+	free(m);
+}
+
 static int raw_stream(void)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -387,7 +613,7 @@ static int raw_stream(void)
 static void test_bad_frames(void)
 {
 	struct rxsvc_bus *bus = open_bus(0660, RXSVC_BUS_LOSSY, 16, 16);
-	uint8_t b[64];
+	uint8_t b[64] = { 0 };
 	struct rxsvc_evc *c;
 	char x;
 	int fd;
@@ -456,8 +682,12 @@ int main(void)
 		{ "access by mode, -EACCES", test_access },
 		{ "notices, max subscribers", test_notices_and_max },
 		{ "lossy: drops reported", test_lossy },
+		{ "lossy: a stream burst is not dropped", test_stream_burst },
 		{ "lossless: -EAGAIN, no loss", test_lossless },
+		{ "lossless: a blocking send waits", test_lossless_blocks },
+		{ "embedded in the caller's event_base", test_embedded },
 		{ "subscriber gone with a queue", test_gone_with_queue },
+		{ "idfilter: unwanted ids never wake", test_idfilter_socket },
 		{ "oversized, truncated, bad frames", test_bad_frames },
 		{ "stale and busy socket path", test_stale_and_busy_path },
 	};
