@@ -1,4 +1,4 @@
-# bench/ (issue 5), included by the top-level Makefile.am.  Never part of
+# bench/ (issues 5 and 6), included by the top-level Makefile.am.  Never part of
 # `make check` (nor of `make all`): `make bench` builds what bench/run.sh
 # needs and runs it against this build tree, writing bench/results/ in
 # the source tree (or in the build tree when the source is read-only).

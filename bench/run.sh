@@ -14,6 +14,12 @@
 #   4 MB echo (one rxperf RPC sending and receiving BENCH_LOSSY_MB) through
 #   bench/udp_relay.c, clean and with seeded drops, duplicates and
 #   reordering.
+# Once, unpinned, on fresh servers that hold a service key: rxkad (issue
+#   6) at clear, auth and crypt next to rxnull, on both stacks: serial
+#   4-byte RPCs (calls/s) and one-call bulk send and recv (MB/s), the
+#   median of BENCH_KAD_ROUNDS rounds.  The rxsvc client mints its token
+#   in a session keyring of its own (`rxsvc key session`), so nothing is
+#   left in the caller's keyrings.
 # Each row carries the issue's targets ("at least", "aim") and a verdict.
 # Prints Markdown; writes bench/results/latest.md, latest.jsonl and
 # latest.png (gnuplot, bench/chart.gp).  Not part of `make check`.
@@ -31,7 +37,8 @@
 # BENCH_REORDER_PCT (5), BENCH_REORDER_MS (1), BENCH_DELAY_MS (0),
 # BENCH_SEED (1), BENCH_TIMEOUT (60, per client run; a hung client counts
 # as missing), BENCH_LOSSY_TIMEOUT (180, per echo through the relay),
-# BENCH_RESULTS (SRCDIR/bench/results).
+# BENCH_KAD_MB (32), BENCH_KAD_CALLS (10000), BENCH_KAD_ROUNDS (5; 0
+# skips the rxkad section), BENCH_RESULTS (SRCDIR/bench/results).
 # PIN_S, PIN_C, FLOOR_PIN are word lists on purpose.
 # shellcheck disable=SC2086
 set -u
@@ -53,6 +60,9 @@ DELAY_MS=${BENCH_DELAY_MS:-0}
 SEED=${BENCH_SEED:-1}
 TMO=${BENCH_TIMEOUT:-60}
 LTMO=${BENCH_LOSSY_TIMEOUT:-180}
+KAD_MB=${BENCH_KAD_MB:-32}
+KAD_CALLS=${BENCH_KAD_CALLS:-10000}
+KAD_ROUNDS=${BENCH_KAD_ROUNDS:-5}
 RESULTS=${BENCH_RESULTS:-$S/bench/results}
 T=$(mktemp -d "${TMPDIR:-/tmp}/rxsvc-bench.XXXXXX")
 PIDS=""
@@ -114,6 +124,7 @@ OIDLE=$(helper oafs_idle_conns $OAFS_CC -DOAFS "$S/bench/idle_conns.c" \
 
 BULK=$((BULK_MB * 1000000))
 LOSSY=$((LOSSY_MB * 1000000))
+KAD_BYTES=$((KAD_MB * 1000000))
 HZ=$(getconf CLK_TCK)
 
 wait_file() { # FILE [PATTERN]
@@ -155,13 +166,22 @@ set_placement() {
 	esac
 }
 
+# start_servers [kad]: with "kad", both hold the rxkad service key of
+# $T/kad.keys (KAD_HEX) and accept rxkad from clear up as well as rxnull.
 start_servers() {
 	rm -f "$T/r.port" "$T/o.port"
+	okad=""
+	if [ "${1:-}" = kad ]; then
+		set -- --keyfile "$T/kad.keys"
+		okad="-k clear -K $KAD_HEX"
+	else
+		set --
+	fi
 	$PIN_S "$RXSVCD" --listen 127.0.0.1:0 --port-file "$T/r.port" \
-		--threads 8 >>"$T/rxsvcd.log" 2>&1 &
+		--threads 8 "$@" >>"$T/rxsvcd.log" 2>&1 &
 	RPID=$!
 	$PIN_S "$OR" server -P "$T/o.port" -T 64 -u 4096 -W 64 -H \
-		-t 900 >>"$T/oafs.log" 2>&1 &
+		-t 900 $okad >>"$T/oafs.log" 2>&1 &
 	OPID=$!
 	PIDS="$PIDS $RPID $OPID"
 	wait_file "$T/r.port" || die "rxsvcd did not start"
@@ -208,13 +228,27 @@ failed_run() { # RC LIMIT WHAT...
 }
 
 # ours PORT FIELD ARGS... -> FIELD of `rxsvc perf --json`
-# (LIMIT, when set, replaces BENCH_TIMEOUT for this run.)
+# (LIMIT, when set, replaces BENCH_TIMEOUT for this run.  KAD, when set,
+# is the security level, none|clear|auth|crypt: the client then runs in a
+# session keyring of its own, where a token "rxsvc:bench" for service 147
+# is minted with KAD_HEX just before `rxsvc perf` starts (an exec, so the
+# PID timeout watches stays the client's); the keyring goes with it.)
+KAD=""
+# sh -c script, $0 rxsvc, $1 the service key in hex, then rxsvc's arguments
+# shellcheck disable=SC2016
+KAD_SH='"$0" key add bench --service-key-hex "$1" --service 147 --kvno 1 --keyring session >/dev/null &&
+shift && exec "$0" "$@"'
 ours() {
 	port=$1 field=$2
 	shift 2
 	lim=${LIMIT:-$TMO}
-	timeout "$lim" $PIN_C "$RXSVC" perf "127.0.0.1:$port" "$@" \
-		--timeout $((lim + 30)) --json >"$T/last.out" 2>&1
+	if [ -n "$KAD" ]; then
+		set -- "$RXSVC" key session sh -c "$KAD_SH" "$RXSVC" "$KAD_HEX" perf "127.0.0.1:$port" "$@" \
+			--security "$KAD" --key bench
+	else
+		set -- "$RXSVC" perf "127.0.0.1:$port" "$@"
+	fi
+	timeout "$lim" $PIN_C "$@" --timeout $((lim + 30)) --json >"$T/last.out" 2>&1
 	rc=$?
 	client_cpu
 	[ $rc -eq 0 ] || { failed_run $rc "$lim" "rxsvc perf $*"; return; }
@@ -222,10 +256,12 @@ ours() {
 }
 
 # theirs PORT FIELD ARGS... -> FIELD of oafs_rxperf client's summary line
+# (KAD as for ours: the client mints its own ticket with KAD_HEX.)
 theirs() {
 	port=$1 field=$2
 	shift 2
 	lim=${LIMIT:-$TMO}
+	[ -n "$KAD" ] && set -- "$@" -k "$KAD" -K "$KAD_HEX"
 	timeout "$lim" $PIN_C "$OR" client -p "$port" -u 4096 -W 64 -H \
 		-t $((lim + 30)) "$@" >"$T/last.out" 2>&1
 	rc=$?
@@ -256,7 +292,10 @@ TMIN="" TAIM="" TX="" TXL="" CL=""
 J_RATIO="" J_RATIO_F="" J_MIN="" J_AIM="" J_MIN_MET="" J_AIM_MET="" J_VERDICT=""
 J_CHART=""
 target() { TMIN=$1 TAIM=$2 TX=${3:-} TXL=${4:-}; }
-chart() { CL=$1; }
+# chart LABEL [SERIES]: SERIES names the bar's colour (default: the
+# row's placement).
+CS=""
+chart() { CL=$1 CS=${2:-}; }
 
 header() { # TITLE
 	{
@@ -406,8 +445,8 @@ row() {
 		"$J_RATIO" "$J_RATIO_F" "$(jstr "$TMIN")" "$(jstr "$TAIM")" \
 		"$J_MIN_MET" "$J_AIM_MET" "$J_VERDICT" "$(jstr "$note")" >>"$T/results.jsonl"
 	[ -n "$TMIN" ] && echo "$J_VERDICT" >>"$T/verdicts"
-	[ -n "$CL" ] && printf '%s\t%s\t%s\n' "$CL" "$1" "$J_CHART" >>"$T/chart.tsv"
-	TMIN="" TAIM="" TX="" TXL="" CL=""
+	[ -n "$CL" ] && printf '%s\t%s\t%s\n' "$CL" "${CS:-$1}" "$J_CHART" >>"$T/chart.tsv"
+	TMIN="" TAIM="" TX="" TXL="" CL="" CS=""
 }
 
 : >"$T/results.md"
@@ -420,7 +459,7 @@ row() {
 	echo "rxperf over 127.0.0.1, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(uname -r)," \
 		"rxsvc $(src_rev)." \
 		"Ratios: rxsvc ÷ other; for \"better: lower\" rows a ratio below 1 is rxsvc ahead." \
-		"Targets are issue 5's; \"at least\" and \"aim\" are conditions on the" \
+		"Targets are issue 5's (issue 6's in the rxkad section); \"at least\" and \"aim\" are conditions on the" \
 		"figures of that row (\"÷ OpenAFS\" is the ratio column)."
 } | tee -a "$T/results.md"
 
@@ -596,6 +635,119 @@ row lossy "$LOSSY_MB MB echo, $how each way" s lower "$r_el" "$o_el"
 		case $r in ?0) h="no loss" ;; *) h="lossy" ;; esac
 		printf -- '- %s, %s: %s\n' "$who" "$h" "$(sed 's/^udp_relay: //' "$T/relay.$r.log")"
 	done
+} | tee -a "$T/results.md"
+
+# --- rxkad: clear, auth and crypt next to rxnull ----------------------------
+# Fresh servers holding a random service key (service 147, kvno 1); both
+# also accept rxnull.  Each round runs, level by level (rxnull, clear,
+# auth, crypt), serial 4-byte RPCs and then one-call bulk send and recv,
+# each on rxsvc then on OpenAFS; a figure is the median of its rounds
+# (failed runs left out), so that one unlucky placement by the scheduler
+# does not decide a verdict.
+KAD_LEVELS="none clear auth crypt"
+# median FILE -> the median of the numbers in FILE (nothing if none)
+median() {
+	grep -E '^[0-9.]+(e[+-]?[0-9]+)?$' "$1" | sort -g |
+		awk '{ v[NR] = $1 } END { if (NR) print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.3f", a / b }'; }
+# kad_rounds FILE -> its figures on one line, "—" for a failed run
+kad_rounds() {
+	awk '{ v = $0 == "" ? "—" : $0 ~ /^timeout/ ? $0 : sprintf($0 >= 1000 ? "%.0f" : "%.1f", $0)
+		printf "%s%s", (NR > 1 ? " " : ""), v }' "$1"
+}
+kad_skip() {
+	warn "rxkad section skipped: $*"
+	printf '\n## rxkad\n\nSkipped: %s.\n' "$*" | tee -a "$T/results.md"
+}
+if [ "$KAD_ROUNDS" -le 0 ]; then
+	kad_skip "BENCH_KAD_ROUNDS=$KAD_ROUNDS"
+elif ! "$RXSVC" keyfile add "$T/kad.keys" --service 147 --kvno 1 --random \
+	>"$T/kad.err" 2>&1; then
+	kad_skip "no service key ($(head -1 "$T/kad.err"))"
+elif ! KAD_HEX=$(awk '$1 == 147 && $3 == 1 { print $4 }' "$T/kad.keys") ||
+	[ -z "$KAD_HEX" ]; then
+	kad_skip "no key in the key file"
+elif ! "$RXSVC" key session sh -c "$KAD_SH" "$RXSVC" "$KAD_HEX" key list \
+	>"$T/kad.err" 2>&1 || ! grep -q bench "$T/kad.err"; then
+	kad_skip "no session keyring for the token ($(head -1 "$T/kad.err"))"
+else
+	set_placement unpinned
+	start_servers kad
+	KAD=none
+	ours "$RPORT" calls_per_sec rpc --calls 500 >/dev/null
+	theirs "$OPORT" calls_per_sec -c rpc -n 500 >/dev/null
+	for lv in $KAD_LEVELS; do
+		for k in rpc send recv; do : >"$T/kad.r.$k.$lv" && : >"$T/kad.o.$k.$lv"; done
+	done
+	i=0
+	while [ $i -lt "$KAD_ROUNDS" ]; do
+		for lv in $KAD_LEVELS; do
+			# (one line per run, empty when it failed)
+			KAD=$lv
+			v=$(ours "$RPORT" calls_per_sec rpc --send 4 --recv 4 --calls "$KAD_CALLS")
+			echo "$v" >>"$T/kad.r.rpc.$lv"
+			v=$(theirs "$OPORT" calls_per_sec -c rpc -S 4 -R 4 -n "$KAD_CALLS")
+			echo "$v" >>"$T/kad.o.rpc.$lv"
+			for op in send recv; do
+				v=$(ours "$RPORT" mb_per_sec "$op" --bytes "$KAD_BYTES" --calls 1)
+				echo "$v" >>"$T/kad.r.$op.$lv"
+				v=$(theirs "$OPORT" mb_per_sec -c "$op" -b "$KAD_BYTES" -n 1)
+				echo "$v" >>"$T/kad.o.$op.$lv"
+			done
+		done
+		i=$((i + 1))
+	done
+	KAD=""
+	alive "$RPID" rxsvcd
+	alive "$OPID" "OpenAFS server"
+	stop_servers
+	header "## rxkad: clear, auth and crypt next to rxnull (fresh servers with a service key, unpinned; median of $KAD_ROUNDS rounds)"
+	r_null=$(median "$T/kad.r.rpc.none")
+	o_null=$(median "$T/kad.o.rpc.none")
+	for k in rpc send recv; do
+		for lv in $KAD_LEVELS; do
+			r=$(median "$T/kad.r.$k.$lv")
+			o=$(median "$T/kad.o.$k.$lv")
+			case $lv in none) what=rxnull ;; *) what="rxkad $lv" ;; esac
+			case $k in
+			rpc)
+				[ "$lv" = none ] || chart "rxkad serial RPC" "rxkad $lv"
+				row rxkad "serial 4-byte RPC, 1 thread, $what" calls/s higher "$r" "$o"
+				[ "$lv" = crypt ] || continue
+				# issue 6: calls/s at crypt within 15% of rxnull, i.e.
+				# each stack's crypt figure ÷ its rxnull figure above
+				target "v>=0.85" ""
+				row rxkad "serial RPC: rxkad crypt ÷ rxnull, each stack's own" × higher \
+					"$(ratio "$r" "$r_null")" "$(ratio "$o" "$o_null")"
+				;;
+			*)
+				case $lv in
+				auth) target "r>=1.5" "r>=2" ;;
+				crypt) target "r>=3" "r>=5" ;;
+				esac
+				[ "$lv" = none ] || chart "rxkad bulk $k" "rxkad $lv"
+				row rxkad "bulk $k $KAD_MB MB, one call, $what" MB/s higher "$r" "$o"
+				;;
+			esac
+		done
+	done
+	{
+		echo
+		echo "Rounds, in order (rxsvc / OpenAFS; each figure above is the median of its row's):"
+		echo
+		for k in rpc send recv; do
+			for lv in $KAD_LEVELS; do
+				case $k in rpc) w="serial RPC" ;; *) w="bulk $k" ;; esac
+				case $lv in none) what=rxnull ;; *) what="rxkad $lv" ;; esac
+				printf -- '- %s, %s: %s / %s\n' "$w" "$what" \
+					"$(kad_rounds "$T/kad.r.$k.$lv")" "$(kad_rounds "$T/kad.o.$k.$lv")"
+			done
+		done
+	} | tee -a "$T/results.md"
+fi
+
+{
 	echo
 	awk '{ n[$0]++ } END {
 		printf "Targets: %d rows; at least met: %d (aim met: %d); short: %d; unknown: %d.\n",
@@ -611,13 +763,14 @@ cp "$T/results.jsonl" "$RESULTS/latest.jsonl"
 cp "$T/results.md" "$RESULTS/latest.md"
 out="$RESULTS/latest.md, latest.jsonl"
 if command -v gnuplot >/dev/null; then
-	# bars: x, advantage, placement (1..3); targets: x, at least, aim;
+	# bars: x, advantage, series (1..3 placements, 4..6 rxkad levels); targets: x, at least, aim;
 	# labels: group centre, name.  Groups in order of first appearance.
 	awk -F '\t' -v bars="$T/bars.dat" -v tg="$T/targets.dat" -v lb="$T/labels.dat" '
 	!($1 in g) { g[$1] = ++ng; name[ng] = $1 }
 	{ k = g[$1]; nb[k]++; B[k, nb[k]] = $0 }
 	END {
 		p["unpinned"] = 1; p["one-cpu"] = 2; p["split"] = 3
+		p["rxkad clear"] = 4; p["rxkad auth"] = 5; p["rxkad crypt"] = 6
 		x = 0
 		for (k = 1; k <= ng; k++) {
 			x0 = x
