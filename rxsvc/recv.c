@@ -17,8 +17,9 @@ int rxs_call_error_ret(struct rxsvc_call *call, int32_t *abort_code)
 {
 	enum rxsvc_completion how = rxsvc_call_completion(call);
 
+	/* abort_code is written before the release of completion. */
 	if (abort_code)
-		*abort_code = call->abort_code;
+		*abort_code = how == RXSVC_COMPLETE_NONE ? 0 : call->abort_code;
 	switch (how) {
 	case RXSVC_COMPLETE_NONE:
 		return 0;

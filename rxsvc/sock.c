@@ -326,8 +326,16 @@ RXSVC_API void rxsvc_sock_set_interceptor(struct rxsvc_sock *sock,
 RXSVC_API void rxsvc_sock_set_observer(struct rxsvc_sock *sock,
 				       rxsvc_observer_t fn, void *arg)
 {
+	/* Observers run with io_lock held: once this returns, the old one
+	 * is not running anywhere and what it used may be freed. */
+	bool held = rxs_io_held(sock);
+
+	if (!held)
+		pthread_mutex_lock(&sock->io_lock);
 	sock->observer_arg = arg;
 	sock->observer = fn;
+	if (!held)
+		pthread_mutex_unlock(&sock->io_lock);
 }
 
 /* ---------------------------------------------------------------- */
