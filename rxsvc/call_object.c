@@ -90,6 +90,7 @@ static void call_destroy(struct rxsvc_call *call)
 	rxs_txpkt_free_list(&sock->txpool, head, tail);
 	if (call->key)
 		rxsvc_key_put(call->key);
+	rxs_sec_call_free(call);
 	pthread_mutex_destroy(&call->wait_lock);
 	pthread_mutex_destroy(&call->notify_lock);
 	pthread_cond_destroy(&call->wait_cv);

@@ -10,14 +10,38 @@
  * answered with a CHALLENGE until a RESPONSE checks out against the
  * service's keys; a RESPONSE that does not is answered with a connection
  * ABORT carrying the RXKAD code.  Every DATA packet's header checksum is
- * checked, and at auth and crypt its payload unsealed, on the I/O thread
- * before it enters a ring: a bad packet is dropped and counted, never
- * ACKed or delivered.  - All on the I/O thread unless noted.
+ * checked on the I/O thread before it enters a ring, and so is its
+ * sealed length word at auth and crypt: a bad packet is dropped and
+ * counted, never ACKed or delivered.  - All on the I/O thread unless noted.
+ *
+ * Decryption in recv (design.md, "Decisions").  At crypt the I/O thread
+ * decrypts only the first 8-byte block, which holds the length word (the
+ * packet check), into a local; the payload stays ciphertext.  PCBC chains
+ * each block to the one before only through V_{i+1} = P_i ^ C_i, so the
+ * packet keeps that value for its first user block (chain[]) and the user
+ * bytes can be decrypted later, from any block boundary on:
+ *
+ *   - rxsvc_call_recv() decrypts whole blocks straight from the packet
+ *     into the user's buffer (no extra copy: rxs_sec_open());
+ *   - a read that ends inside a block, and PEEK (which must leave the
+ *     data readable again), decrypt the rest of the packet in place once
+ *     (rxs_sec_open_in_place()) and copy from there.
+ *
+ * @opened counts the user bytes decrypted so far; while @sealed, the
+ * reader's offset in the packet equals @opened (bytes before it were
+ * consumed).  The call holds its own reference on the connection's rxkad
+ * state (call->rxkad, taken when its first crypt packet is filed), as it
+ * may be read after completion, when the connection is detached.  The
+ * state is wiped (OPENSSL_cleanse) when its last reference goes.
+ *
+ * Interceptor-style endpoints see DATA on the I/O thread and never call
+ * recv: there the payload is decrypted in place before it is filed.
  */
 #include <errno.h>
 #include <string.h>
 #include <time.h>
 #include <sys/socket.h>
+#include <openssl/crypto.h>
 
 #include "rxsvc/internal.h"
 #include "security/rxkad.h"
@@ -25,9 +49,68 @@
 
 #define CHALLENGE_GAP_US 100000 /* at most 10 CHALLENGEs a second */
 
-static uint32_t unix_now(void)
+/* Guards every endpoint's default key (rare: set once, read per begin). */
+static pthread_mutex_t default_key_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static uint32_t unix_clock(void)
 {
 	return (uint32_t)time(NULL);
+}
+
+/* Unix seconds for ticket times (a test moves it to expire tickets). */
+uint32_t (*rxs_sec_clock)(void) = unix_clock;
+
+static uint32_t unix_now(void)
+{
+	return __atomic_load_n(&rxs_sec_clock, __ATOMIC_RELAXED)();
+}
+
+/*
+ * A connection's rxkad state with the references on it: the connection's
+ * and those of its calls that decrypt in recv.  The last put may come from
+ * a user thread (rxs_call_put) or the I/O thread.
+ */
+struct sec_state {
+	struct rxs_rxkad_conn rk; /* first: conn->rxkad points here */
+	atomic_uint ref;
+};
+
+static struct rxs_rxkad_conn *sec_state_new(void)
+{
+	struct sec_state *st = rxs_zalloc(sizeof(*st));
+
+	if (!st)
+		return NULL;
+	atomic_init(&st->ref, 1);
+	return &st->rk;
+}
+
+static struct rxs_rxkad_conn *sec_state_get(struct rxs_rxkad_conn *rk)
+{
+	struct sec_state *st = (struct sec_state *)(void *)rk;
+
+	atomic_fetch_add_explicit(&st->ref, 1, memory_order_relaxed);
+	return rk;
+}
+
+static void sec_state_put(struct rxs_rxkad_conn *rk)
+{
+	struct sec_state *st = (struct sec_state *)(void *)rk;
+
+	if (!rk ||
+	    atomic_fetch_sub_explicit(&st->ref, 1, memory_order_release) != 1)
+		return;
+	/* Pairs with the release above: every user is done with it. */
+	atomic_thread_fence(memory_order_acquire);
+	rxs_rxkad_conn_clear(rk);
+	rxs_free(st);
+}
+
+/* Drop the call's reference on the rxkad state.  - Any thread. */
+void rxs_sec_call_free(struct rxsvc_call *call)
+{
+	sec_state_put(call->rxkad);
+	call->rxkad = NULL;
 }
 
 /* The user bytes per DATA packet and the payload offset of a call. */
@@ -57,7 +140,7 @@ int rxs_sec_client_init(struct rxs_conn *conn, struct rxsvc_call *call)
 	tok = rxs_key_token(call->key);
 	if (!tok)
 		return -ENOKEY;
-	conn->rxkad = rxs_zalloc(sizeof(*conn->rxkad));
+	conn->rxkad = sec_state_new();
 	if (!conn->rxkad)
 		return -ENOMEM;
 	ret = rxs_rxkad_init_client(conn->rxkad, tok->session_key,
@@ -86,7 +169,7 @@ int rxs_sec_server_init(struct rxsvc_sock *sock, struct rxs_conn *conn,
 		return ss && ss->require_rxkad ? -EPROTONOSUPPORT : 0;
 	if (hdr->security_index != 2 || !ss || !ss->keyset)
 		return -EPROTONOSUPPORT;
-	conn->rxkad = rxs_zalloc(sizeof(*conn->rxkad));
+	conn->rxkad = sec_state_new();
 	if (!conn->rxkad)
 		return -ENOMEM;
 	ret = rxs_rxkad_init_server(conn->rxkad, ss->min_level, hdr->epoch,
@@ -100,11 +183,8 @@ int rxs_sec_server_init(struct rxsvc_sock *sock, struct rxs_conn *conn,
 
 void rxs_sec_conn_free(struct rxs_conn *conn)
 {
-	if (conn->rxkad) {
-		rxs_rxkad_conn_clear(conn->rxkad);
-		rxs_free(conn->rxkad);
-		conn->rxkad = NULL;
-	}
+	sec_state_put(conn->rxkad);
+	conn->rxkad = NULL;
 	if (conn->client && conn->key)
 		rxsvc_key_put(conn->key);
 	conn->key = NULL;
@@ -129,6 +209,16 @@ int rxs_sec_seal(struct rxsvc_call *call, struct rxs_txpkt *p)
 		p->wire_len = p->data_len;
 		return 0;
 	}
+	/* A client's ticket that ran out while the call was in flight: the
+	 * server would refuse what we send (RXKADEXPIRED). */
+	if (conn->client && call->key) {
+		const struct rxs_rxkad_token *t = rxs_key_token(call->key);
+
+		/* The wall clock, not rxs_sec_clock: tests move that one to
+		 * expire tickets under the server's checks. */
+		if (t && t->expiry && unix_clock() >= t->expiry)
+			return -EKEYEXPIRED;
+	}
 	ret = rxs_rxkad_seal(conn->rxkad, call->call_number, p->seq,
 			     p->buf + RXS_HEADER_SIZE, p->data_len,
 			     RXS_TX_BUFSIZE - RXS_HEADER_SIZE, &wire);
@@ -149,29 +239,62 @@ uint16_t rxs_sec_cksum(struct rxsvc_call *call, uint32_t seq)
 			       seq);
 }
 
+/* A crypt packet's ticket ran out in flight: abort the call. */
+static void verify_expired(struct rxsvc_call *call)
+{
+	rxs_send_abort_call(call, RXKADEXPIRED);
+	rxs_call_complete(call, RXSVC_COMPLETE_LOCALLY_ABORTED, RXKADEXPIRED,
+			  -EKEYEXPIRED);
+}
+
 /*
- * Check and unseal a received DATA (sub-)packet before it is filed: the
- * header checksum @cksum, then per level.  On success the user bytes are
- * at sp->buf + sp->data_off, sp->data_len long.  -EBADMSG (drop it) with
- * *abort_code, or 0.
+ * Check a received DATA (sub-)packet before it is filed: the header
+ * checksum @cksum, then per level.  At auth the first block is unsealed
+ * in place; at crypt only checked, and the payload is left for recv to
+ * decrypt (see the top of this file), unless an interceptor takes the
+ * data on this thread.  On success the user bytes are at sp->buf +
+ * sp->data_off, sp->data_len long.  -EBADMSG (drop it) with *abort_code,
+ * or 0.  A ticket that expired aborts the call with RXKADEXPIRED.
  */
 int rxs_sec_verify(struct rxsvc_call *call, struct rxs_rxpkt *sp,
 		   uint16_t cksum, int32_t *abort_code)
 {
 	struct rxs_conn *conn = call->conn;
+	struct rxs_rxkad_conn *rk;
 	size_t off, len;
 	int ret;
 
-	if (!conn->rxkad)
+	sp->sealed = 0;
+	if (!conn)
+		return -EBADMSG; /* completed by an earlier sub-packet */
+	rk = conn->rxkad;
+	if (!rk)
 		return 0;
-	ret = rxs_rxkad_check_expiry(conn->rxkad, unix_now(), abort_code);
+	ret = rxs_rxkad_check_expiry(rk, unix_now(), abort_code);
+	if (ret < 0) {
+		verify_expired(call);
+		return -EBADMSG;
+	}
+	ret = rxs_rxkad_check_cksum(rk, call->call_number, call->channel,
+				    sp->seq, cksum, abort_code);
 	if (ret < 0)
 		return ret;
-	ret = rxs_rxkad_check_cksum(conn->rxkad, call->call_number,
-				    call->channel, sp->seq, cksum, abort_code);
-	if (ret < 0)
-		return ret;
-	ret = rxs_rxkad_unseal(conn->rxkad, call->call_number, sp->seq,
+	if (rk->level == 2 && !call->sock->interceptor) {
+		ret = rxs_rxkad_check_crypt(rk, call->call_number, sp->seq,
+					    sp->buf + sp->data_off,
+					    sp->data_len, sp->chain, &len,
+					    abort_code);
+		if (ret < 0)
+			return ret;
+		if (!call->rxkad)
+			call->rxkad = sec_state_get(rk);
+		sp->data_off = (uint16_t)(sp->data_off + 8);
+		sp->data_len = (uint16_t)len;
+		sp->opened = 0;
+		sp->sealed = len != 0;
+		return 0;
+	}
+	ret = rxs_rxkad_unseal(rk, call->call_number, sp->seq,
 			       sp->buf + sp->data_off, sp->data_len, &off,
 			       &len, abort_code);
 	if (ret < 0)
@@ -179,6 +302,42 @@ int rxs_sec_verify(struct rxsvc_call *call, struct rxs_rxpkt *sp,
 	sp->data_off = (uint16_t)(sp->data_off + off);
 	sp->data_len = (uint16_t)len;
 	return 0;
+}
+
+/*
+ * Decrypt @len bytes (whole blocks) of @p's user data from @p->opened on,
+ * straight into @out (the user's buffer); @p's buffer is not changed.
+ * - The user's thread, at the head of the receive ring.
+ */
+void rxs_sec_open(struct rxsvc_call *call, struct rxs_rxpkt *p, uint8_t *out,
+		  size_t len)
+{
+	RXS_ASSERT(p->sealed && !(len & 7) && p->opened + len <= p->data_len);
+	rxs_rxkad_decrypt_more(call->rxkad, p->chain,
+			       p->buf + p->data_off + p->opened, out, len);
+	p->opened = (uint16_t)(p->opened + len);
+	if (p->opened == p->data_len) {
+		p->sealed = 0;
+		OPENSSL_cleanse(p->chain, sizeof(p->chain));
+	}
+}
+
+/*
+ * Decrypt the rest of @p's user data in place (the padding of its last
+ * block too: the check in rxs_rxkad_check_crypt() keeps it inside the
+ * payload).  - The user's thread, on a packet not yet consumed.
+ */
+void rxs_sec_open_in_place(struct rxsvc_call *call, struct rxs_rxpkt *p)
+{
+	uint8_t *at = p->buf + p->data_off + p->opened;
+	size_t n = (((size_t)p->data_len + 7) & ~(size_t)7) - p->opened;
+
+	if (!p->sealed)
+		return;
+	rxs_rxkad_decrypt_more(call->rxkad, p->chain, at, at, n);
+	p->opened = p->data_len;
+	p->sealed = 0;
+	OPENSSL_cleanse(p->chain, sizeof(p->chain));
 }
 
 /* A connection-level packet built here (RESPONSEs can be ~12 KB). */
@@ -321,4 +480,50 @@ void rxs_sec_input_response(struct rxsvc_sock *sock, struct rxs_conn *conn,
 		if (held)
 			rxs_input_packet(sock, held);
 	}
+}
+
+/* ---- the endpoint's default key ---- */
+
+RXSVC_API int rxsvc_sock_set_default_key(struct rxsvc_sock *sock,
+					 struct rxsvc_key *key,
+					 unsigned int level)
+{
+	struct rxsvc_key *old;
+
+	if (!sock || level > 2 || (key && rxs_key_security_index(key) != 2))
+		return -EINVAL;
+	if (key)
+		rxs_key_get(key);
+	pthread_mutex_lock(&default_key_lock);
+	old = sock->default_key;
+	sock->default_key = key;
+	sock->default_level = key ? level : 0;
+	pthread_mutex_unlock(&default_key_lock);
+	rxsvc_key_put(old);
+	return 0;
+}
+
+/*
+ * The endpoint's default key with a reference for the caller, and its
+ * level: 1, or 0 when there is none.  - Any thread.
+ */
+int rxs_sec_default_key(struct rxsvc_sock *sock, struct rxsvc_key **keyp,
+			unsigned int *level)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&default_key_lock);
+	if (sock->default_key) {
+		*keyp = rxs_key_get(sock->default_key);
+		*level = sock->default_level;
+		ret = 1;
+	}
+	pthread_mutex_unlock(&default_key_lock);
+	return ret;
+}
+
+/* Drop the endpoint's default key when it closes. */
+void rxs_sec_sock_free(struct rxsvc_sock *sock)
+{
+	rxsvc_sock_set_default_key(sock, NULL, 0);
 }

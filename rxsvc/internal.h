@@ -56,7 +56,7 @@ struct rxsvc_keyset;
 	X(send_errors) X(icmp_errors) X(conns_created) X(conns_reaped) X(peers_created)      \
 	X(peers_reaped) X(fault_dropped) X(fault_duplicated)                  \
 	X(fault_reordered) X(fault_delayed) X(final_ack_resent)               \
-	X(final_acks_out) X(final_acks_implicit)                             \
+	X(final_acks_out) X(final_acks_implicit) X(spurious_undone)         \
 	X(bad_short_hdr) X(bad_bad_type) X(bad_zero_seq) X(bad_zero_call)     \
 	X(bad_short_ack) X(bad_short_abort) X(bad_bad_jumbo) X(bad_too_big)   \
 	X(bad_bad_ack) X(bad_bad_channel) X(bad_bad_security)                \
@@ -218,10 +218,23 @@ struct rxsvc_call {
 	unsigned int peer_rwind;        /* [io] from the peer's ACKs */
 	uint32_t recovery_point;        /* [io] 0: not in recovery */
 	uint32_t ack_first_seen;        /* [io] highest firstPacket seen */
+	/* loss detection by send time (RACK, RFC 8985) */
+	uint64_t rack_ts;               /* [io] latest send time delivered */
+	uint32_t rack_highest;          /* [io] highest seq delivered */
+	bool rack_reordered;            /* [io] the path has reordered */
+	uint8_t rack_reo_mult;          /* [io] window in quarter RTTs */
+	uint8_t rack_recoveries;        /* [io] since the window last grew */
+	unsigned int undo_retrans;      /* [io] resends not yet shown needed */
+	unsigned int prior_cwnd;        /* [io] before this recovery, 0 = none */
+	unsigned int prior_ssthresh;
+	uint64_t t_rack;                /* [io] reorder timer, 0 = off */
 	uint32_t ack_prev_seen;
 	unsigned int payload_max;       /* [const] user bytes per packet */
 	unsigned int sec_hdr;           /* [const] security bytes before them */
 	unsigned int sec_level;         /* [const] rxkad level (client) */
+	/* a ref on the conn's rxkad state, for decrypting in recv after
+	 * the conn is detached: [io] set once before crypt DATA is filed */
+	struct rxs_rxkad_conn *rxkad;
 	struct rxs_txpkt *tx_cur;       /* [user] packet being filled */
 	bool tx_ended;                  /* [user] last packet queued */
 	bool reply_begun;               /* [user] server started replying */
@@ -359,6 +372,10 @@ struct rxsvc_sock {
 	rxsvc_interceptor_t interceptor;
 	void *interceptor_arg;
 
+	/* rxsvc_sock_set_default_key(): a ref [lock: conn_security.c] */
+	struct rxsvc_key *default_key;
+	unsigned int default_level;
+
 	uint64_t stats[RXS_STAT__COUNT];
 };
 
@@ -446,6 +463,9 @@ void rxs_call_run_timers(struct rxsvc_call *call, uint64_t now);
 void rxs_call_handle_pokes(struct rxsvc_call *call, unsigned int ev);
 
 /* input.c */
+void rxs_call_rack_detect(struct rxsvc_call *call, uint64_t now);
+
+/* input.c */
 void rxs_input_packet(struct rxsvc_sock *sock, struct rxs_rxpkt *pkt);
 
 /* output.c */
@@ -494,6 +514,14 @@ int rxs_sec_seal(struct rxsvc_call *call, struct rxs_txpkt *p);
 uint16_t rxs_sec_cksum(struct rxsvc_call *call, uint32_t seq);
 int rxs_sec_verify(struct rxsvc_call *call, struct rxs_rxpkt *sp,
 		   uint16_t cksum, int32_t *abort_code);
+extern uint32_t (*rxs_sec_clock)(void);
+void rxs_sec_open(struct rxsvc_call *call, struct rxs_rxpkt *p, uint8_t *out,
+		  size_t len);
+void rxs_sec_open_in_place(struct rxsvc_call *call, struct rxs_rxpkt *p);
+void rxs_sec_call_free(struct rxsvc_call *call);
+int rxs_sec_default_key(struct rxsvc_sock *sock, struct rxsvc_key **keyp,
+			unsigned int *level);
+void rxs_sec_sock_free(struct rxsvc_sock *sock);
 void rxs_sec_challenge(struct rxsvc_sock *sock, struct rxs_conn *conn);
 void rxs_sec_input_challenge(struct rxsvc_sock *sock, struct rxs_conn *conn,
 			     const uint8_t *body, size_t n);

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 
 #include "rxsvc/internal.h"
+#include <rxsvc/rxkad.h>
 
 #define OUT_IOV     (1 + 2 * (RXS_MAX_JUMBO - 1))
 #define SCRATCH_LEN 512
@@ -139,6 +140,26 @@ static void send_data(struct rxsvc_call *call, uint32_t first, unsigned int n,
 	struct iovec *iov = sock->outq->iov[slot];
 	struct rxs_hdr h;
 
+	/* Seal what goes out for the first time; if that fails (the ticket
+	 * ran out in flight) the call ends here: never send it unsealed. */
+	for (unsigned int k = 0; k < n; k++) {
+		struct rxs_txpkt *p = call->tx.slot[(first + k) & call->tx.mask];
+		int ret;
+
+		if (p->nsent)
+			continue;
+		ret = rxs_sec_seal(call, p);
+		if (ret < 0) {
+			int32_t code = ret == -EKEYEXPIRED ? RXKADEXPIRED :
+							     RXKADSEALEDINCON;
+
+			RXS_STAT_INC(sock, security_failures);
+			rxs_send_abort_call(call, code);
+			rxs_call_complete(call, RXSVC_COMPLETE_LOCALLY_ABORTED,
+					  code, ret);
+			return;
+		}
+	}
 	call_hdr(call, &h, RXS_PKT_DATA);
 	for (unsigned int k = 0; k < n; k++) {
 		struct rxs_txpkt *p = call->tx.slot[(first + k) & call->tx.mask];
@@ -153,8 +174,6 @@ static void send_data(struct rxsvc_call *call, uint32_t first, unsigned int n,
 			fl |= RXS_REQUEST_ACK;
 		if (p->nsent)
 			RXS_STAT_INC(sock, data_retrans);
-		else if (rxs_sec_seal(call, p) < 0)
-			p->wire_len = p->data_len; /* no key: sent as is */
 		p->nsent++;
 		p->last_serial = serial;
 		p->sent_at = now;
@@ -249,6 +268,7 @@ void rxs_call_transmit(struct rxsvc_call *call)
 	struct rxsvc_sock *sock = call->sock;
 	uint32_t prepared, hard, seq;
 	unsigned int window, room, todo;
+	bool limited;
 	uint64_t now;
 
 	if (!call->conn || call->completed_io)
@@ -264,20 +284,27 @@ void rxs_call_transmit(struct rxsvc_call *call)
 		return;
 	room = window - (call->tx_top_sent - hard);
 	todo = prepared - call->tx_top_sent;
+	/* Stopped by the window with more to send: ask for an ACK on the
+	 * last packet, or a receiver delaying ACKs stalls us (after a loss
+	 * the window is small enough for that to happen every time). */
+	limited = todo > room;
 	if (todo > room)
 		todo = room;
 	now = rxs_now();
 	seq = call->tx_top_sent + 1;
-	while (todo) {
+	while (todo && !call->completed_io) {
 		unsigned int n = jumbo_count(call, seq, todo);
 		bool last = n == todo;
 
 		send_data(call, seq, n,
-			  last && want_req_ack(call, seq + n - 1, now), !last,
-			  now);
+			  last && (limited ||
+				   want_req_ack(call, seq + n - 1, now)),
+			  !last, now);
 		seq += n;
 		todo -= n;
 	}
+	if (call->completed_io)
+		return; /* sealing failed: the call is over */
 	call->tx_top_sent = seq - 1;
 	{
 		struct rxs_txpkt *p = call->tx.slot[call->tx_top_sent &

@@ -5,6 +5,11 @@
  * consumed point, and poke the I/O thread so that it frees the packets
  * and opens the window.  No lock on the data path; a user thread only
  * sleeps when the ring is empty.
+ *
+ * rxkad crypt packets arrive here still encrypted (conn_security.c says
+ * how): whole blocks are decrypted straight into the caller's buffer, and
+ * a read that ends inside a block, or a PEEK, decrypts the rest of that
+ * packet in place first.
  */
 #include <errno.h>
 #include <string.h>
@@ -38,6 +43,31 @@ int rxs_call_error_ret(struct rxsvc_call *call, int32_t *abort_code)
 	return -EIO;
 }
 
+/*
+ * Copy @n bytes of the ring's head packet @p, from the reader's offset on,
+ * to @dst, decrypting what is still sealed.
+ */
+static void recv_take(struct rxsvc_call *call, struct rxs_rxpkt *p,
+		      uint8_t *dst, size_t n)
+{
+	size_t off = call->rx.offset;
+
+	if (p->sealed) {
+		size_t whole = n & ~(size_t)7;
+
+		RXS_ASSERT(off == p->opened);
+		if (whole) {
+			rxs_sec_open(call, p, dst, whole);
+			dst += whole;
+			off += whole;
+			n -= whole;
+		}
+		if (n)
+			rxs_sec_open_in_place(call, p);
+	}
+	memcpy(dst, p->buf + p->data_off + off, n);
+}
+
 /* Copy what is in order; returns bytes copied. */
 static size_t recv_copy(struct rxsvc_call *call, uint8_t *buf, size_t size,
 			bool *advanced)
@@ -49,7 +79,7 @@ static size_t recv_copy(struct rxsvc_call *call, uint8_t *buf, size_t size,
 		size_t avail = p->data_len - call->rx.offset;
 		size_t n = avail < size - copied ? avail : size - copied;
 
-		memcpy(buf + copied, p->buf + p->data_off + call->rx.offset, n);
+		recv_take(call, p, buf + copied, n);
 		copied += n;
 		call->rx.offset += (uint32_t)n;
 		if (call->rx.offset == p->data_len) {
@@ -101,6 +131,8 @@ static int recv_peek(struct rxsvc_call *call, uint8_t *buf, size_t size,
 		size_t avail = p->data_len - offset;
 		size_t n = avail < size - copied ? avail : size - copied;
 
+		/* The data must stay readable: decrypt where it lies. */
+		rxs_sec_open_in_place(call, p);
 		memcpy(buf + copied, p->buf + p->data_off + offset, n);
 		copied += n;
 		offset = 0;

@@ -147,6 +147,7 @@ static int sock_init(struct rxsvc_sock *sock, const struct rxsvc_sock_params *p)
 
 static void sock_free(struct rxsvc_sock *sock)
 {
+	rxs_sec_sock_free(sock); /* the default key */
 	if (sock->rx_ev)
 		event_free(sock->rx_ev);
 	if (sock->wake_ev)
@@ -347,6 +348,7 @@ RXSVC_API int rxsvc_call_begin(struct rxsvc_sock *sock,
 			       struct rxsvc_call **callp)
 {
 	struct rxsvc_call_params d = RXSVC_CALL_PARAMS_INIT;
+	struct rxsvc_key *dkey = NULL; /* the endpoint's default, a ref */
 	struct rxsvc_call *call;
 	int ret;
 
@@ -357,20 +359,25 @@ RXSVC_API int rxsvc_call_begin(struct rxsvc_sock *sock,
 	    (d.peer.addr.sa.sa_family != AF_INET &&
 	     d.peer.addr.sa.sa_family != AF_INET6))
 		return -EINVAL;
+	if (!d.key && !(d.flags & RXSVC_CALL_NO_SECURITY) &&
+	    rxs_sec_default_key(sock, &dkey, &d.security_level) > 0)
+		d.key = dkey;
+	ret = 0;
 	if (d.key) {
-		ret = rxs_key_check(d.key, (uint32_t)time(NULL));
-		if (ret < 0)
-			return ret;
-		if (rxs_key_security_index(d.key) != 2 ||
-		    d.security_level > 2)
-			return -EINVAL;
+		ret = rxs_key_check(d.key, rxs_sec_clock());
+		if (ret == 0 && (rxs_key_security_index(d.key) != 2 ||
+				 d.security_level > 2))
+			ret = -EINVAL;
 	}
-	if (atomic_load(&sock->stopping))
-		return -ESHUTDOWN;
+	if (ret == 0 && atomic_load(&sock->stopping))
+		ret = -ESHUTDOWN;
 	/* An IPv4 peer from a dual-stack socket needs a mapped address. */
-	ret = rxs_call_alloc(sock, true, &call);
-	if (ret < 0)
+	if (ret == 0)
+		ret = rxs_call_alloc(sock, true, &call);
+	if (ret < 0) {
+		rxsvc_key_put(dkey);
 		return ret;
+	}
 	memcpy(&call->peer_addr, &d.peer.addr, sizeof(call->peer_addr));
 	if (sock->local.sa.sa_family == AF_INET6 &&
 	    d.peer.addr.sa.sa_family == AF_INET) {
@@ -385,6 +392,7 @@ RXSVC_API int rxsvc_call_begin(struct rxsvc_sock *sock,
 	} else if (sock->local.sa.sa_family == AF_INET &&
 		   d.peer.addr.sa.sa_family == AF_INET6) {
 		rxs_call_put(call);
+		rxsvc_key_put(dkey);
 		return -EAFNOSUPPORT;
 	}
 	call->peer_addrlen = rxs_addr_len(&call->peer_addr);
@@ -397,6 +405,7 @@ RXSVC_API int rxsvc_call_begin(struct rxsvc_sock *sock,
 		call->key = rxs_key_get(d.key); /* put when the call goes */
 		call->sec_level = d.security_level;
 	}
+	rxsvc_key_put(dkey); /* the call has its own */
 	rxs_sec_call_sizes(call, d.key ? 2 : 0, call->sec_level);
 	if (d.hard_time_ms)
 		call->t_hard = rxs_now() + d.hard_time_ms * 1000ull;

@@ -30,6 +30,13 @@ tests_unit_test_key_SOURCES = tests/unit/test_key.c
 tests_unit_test_key_CFLAGS = $(SECURITY_UNIT_CFLAGS)
 tests_unit_test_key_LDADD = $(SECURITY_UNIT_LDADD)
 
+# rxkad through the whole engine in one process (needs the core library).
+check_PROGRAMS += tests/unit/test_rxkad_call
+TESTS += tests/unit/test_rxkad_call
+tests_unit_test_rxkad_call_SOURCES = tests/unit/test_rxkad_call.c
+tests_unit_test_rxkad_call_CFLAGS = $(UNIT_CFLAGS) $(KEYUTILS_CFLAGS)
+tests_unit_test_rxkad_call_LDADD = $(UNIT_LDADD) $(KEYUTILS_LIBS) -lpthread
+
 # fcrypt and tickets against OpenAFS's librxkad.a on random data.  The
 # program gets OpenAFS's flags, not ours (see tests/interop/local.mk); it
 # compiles our sources in directly rather than linking the libtool

@@ -321,6 +321,30 @@ int rxs_rxkad_peek(const struct rxs_rxkad_conn *c, uint32_t call_number,
 	return ret;
 }
 
+int rxs_rxkad_check_crypt(const struct rxs_rxkad_conn *c,
+			  uint32_t call_number, uint32_t seq,
+			  const uint8_t *payload, size_t n, uint8_t chain[8],
+			  size_t *data_len, int32_t *abort_code)
+{
+	uint8_t blk[8];
+	int ret;
+
+	if (!c->keyed)
+		return -ENOKEY;
+	if (c->level != 2)
+		return -EINVAL;
+	ret = rxkad_first_block(c, call_number, seq, payload, n, blk, chain,
+				data_len, abort_code);
+	OPENSSL_cleanse(blk, sizeof(blk));
+	return ret;
+}
+
+void rxs_rxkad_decrypt_more(const struct rxs_rxkad_conn *c, uint8_t chain[8],
+			    const uint8_t *in, uint8_t *out, size_t len)
+{
+	rxs_fcrypt_pcbc_decrypt(&c->sched, chain, in, out, len);
+}
+
 int rxs_rxkad_unseal(const struct rxs_rxkad_conn *c, uint32_t call_number,
 		     uint32_t seq, uint8_t *payload, size_t n, size_t *data_off,
 		     size_t *data_len, int32_t *abort_code)

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rxsvc/key.h"
 #include "rxsvc/rxkad.h"
 #include "security/fcrypt.h"
 
@@ -189,6 +190,24 @@ int rxs_rxkad_seal_copy(const struct rxs_rxkad_conn *c, uint32_t call_number,
 int rxs_rxkad_peek(const struct rxs_rxkad_conn *c, uint32_t call_number,
 		   uint32_t seq, const uint8_t *payload, size_t n,
 		   size_t *data_len, int32_t *abort_code);
+/*
+ * Crypt only: check a payload as rxs_rxkad_peek() does, without changing
+ * it, and keep what lets the rest be decrypted later and apart from the
+ * first block: *chain gets the PCBC chaining value of the block at
+ * payload + 8, where the user bytes start (rx-protocol.md §S.4.2: V_1 =
+ * P_0 ^ C_0).  Errors as rxs_rxkad_peek(); -EINVAL below crypt.
+ */
+int rxs_rxkad_check_crypt(const struct rxs_rxkad_conn *c,
+			  uint32_t call_number, uint32_t seq,
+			  const uint8_t *payload, size_t n, uint8_t chain[8],
+			  size_t *data_len, int32_t *abort_code);
+/*
+ * Go on decrypting a crypt payload: @len bytes (a multiple of 8) of whole
+ * blocks from @in to @out (the same buffer, or not overlapping), starting
+ * from @chain, which is updated for the block that follows.
+ */
+void rxs_rxkad_decrypt_more(const struct rxs_rxkad_conn *c, uint8_t chain[8],
+			    const uint8_t *in, uint8_t *out, size_t len);
 /*
  * Unseal in place: the user bytes are then at payload + *data_off, length
  * *data_len.  Errors as rxs_rxkad_peek(); on error the payload is garbage.

@@ -42,6 +42,10 @@ struct rxs_rxpkt {
 	uint32_t seq;
 	uint32_t serial;
 	uint8_t flags;
+	/* crypt DATA is decrypted in recv (conn_security.c, recv.c) */
+	uint8_t sealed;         /* user bytes from @opened on: ciphertext */
+	uint16_t opened;        /* user bytes decrypted so far */
+	uint8_t chain[8];       /* PCBC chaining value at @opened */
 	uint64_t release_at;    /* fault injection: delayed until */
 	uint8_t buf[RXS_RX_BUFSIZE];
 };

@@ -36,6 +36,7 @@ extern "C" {
 
 struct rxsvc_key;    /* opaque: a client token, reference counted */
 struct rxsvc_keyset; /* opaque: a server's keys (file or keyring) */
+struct rxsvc_sock;   /* opaque: an endpoint (rxsvc.h) */
 
 #define RXSVC_KEY_PREFIX      "rxsvc:"
 #define RXSVC_SKEY_PREFIX     "rxsvc_s:"
@@ -64,6 +65,22 @@ RXSVC_API int rxsvc_key_from_token(const void *payload, size_t len,
 
 /* Drop a reference; the last one wipes and frees the key.  NULL is ok. */
 RXSVC_API void rxsvc_key_put(struct rxsvc_key *key);
+
+/*
+ * Give the endpoint a default key: client calls begun on it without a key
+ * in their parameters (and without RXSVC_CALL_NO_SECURITY) use @key at
+ * @level (0 clear, 1 auth, 2 crypt), as if the caller had passed them; a
+ * key in the parameters overrides it (design.md, "Security").  The
+ * endpoint takes its own reference, dropped when another key is set, when
+ * @key is NULL (back to rxnull) or when the endpoint closes; calls already
+ * begun keep theirs.  The key is checked at each rxsvc_call_begin(), which
+ * then fails with -EKEYEXPIRED, -EKEYREVOKED or -ENOKEY as for a key in
+ * the parameters.  Returns 0, or -EINVAL (@level above 2, not an rxkad
+ * key).  Any thread.
+ */
+RXSVC_API int rxsvc_sock_set_default_key(struct rxsvc_sock *sock,
+					 struct rxsvc_key *key,
+					 unsigned int level);
 
 struct rxsvc_key_info {
 	uint32_t size;		 /* sizeof(struct rxsvc_key_info) */

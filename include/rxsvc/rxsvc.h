@@ -224,6 +224,8 @@ struct rxsvc_call_params {
 #define RXSVC_CALL_PARAMS_INIT                                                \
 	{ .size = sizeof(struct rxsvc_call_params), .tx_total_len = -1 }
 #define RXSVC_CALL_EXCLUSIVE 0x1 /* a connection of its own */
+/* rxnull although the endpoint has a default key (no key given) */
+#define RXSVC_CALL_NO_SECURITY 0x2
 
 /*
  * Begin a client call (the kernel's rxrpc_kernel_begin_call).  On success

@@ -2,7 +2,8 @@
 # rxkad with OpenAFS both ways (our OpenAFS-based rxperf peer, librxkad):
 # an OpenAFS client at clear, auth and crypt against rxsvcd's rxperf
 # service, and rxsvc (token from the keyring) against an OpenAFS server
-# that requires auth, whose refusal of clear must be RXKADLEVELFAIL.
+# that requires auth, whose refusal of clear must be RXKADLEVELFAIL, and
+# against one that allows clear.
 . "$top_srcdir/tests/helpers/lib.sh"
 
 OR="$B/tests/interop/oafs_rxperf"
@@ -49,3 +50,16 @@ timeout 30 "$R" call "127.0.0.1:$OP" --service 147 --key "$name" \
 	--level clear --data-file "$T/req" --out "$T/rep" 2>"$T/err"
 grep -q "19270402 (RXKADLEVELFAIL)" "$T/err" || { cat "$T/err"; fail "clear not refused"; }
 echo "ok: clear refused with RXKADLEVELFAIL"
+
+# rxsvc at clear (and the others) against an OpenAFS server that allows it.
+"$OR" server -p 0 -P "$T/oport2" -k clear -K $KEY -t 120 >"$T/oserver2" 2>&1 &
+track $!
+wait_file "$T/oport2" || fail "OpenAFS clear server did not start"
+OP=$(cat "$T/oport2")
+for lv in clear auth crypt; do
+	timeout 30 "$R" call "127.0.0.1:$OP" --service 147 --key "$name" \
+		--level $lv --data-file "$T/req" --out "$T/rep" ||
+		fail "rxsvc at $lv against OpenAFS (min clear)"
+	[ "$(wc -c <"$T/rep")" -eq 3004 ] || fail "$lv: reply size (min clear)"
+done
+echo "ok: rxsvc at clear, auth, crypt against OpenAFS (min clear)"
