@@ -388,11 +388,6 @@ static void bus_fan_out(struct rxsvc_bus *bus, const struct rxsvc_cn_msg *msg,
 	rxs_server_kick(bus);
 }
 
-static bool on_bus_thread(struct rxsvc_bus *bus)
-{
-	return bus->thread_started && pthread_equal(pthread_self(), bus->thread);
-}
-
 int rxs_bus_send_locked(struct rxsvc_bus *bus, const struct rxsvc_cn_msg *msg,
 			uint32_t group, struct rxsvc_bus_node *from,
 			const struct rxsvc_cn_src *src, uint8_t hops,
@@ -412,7 +407,7 @@ int rxs_bus_send_locked(struct rxsvc_bus *bus, const struct rxsvc_cn_msg *msg,
 		return -EMSGSIZE;
 	}
 	s.group = group;
-	if (on_bus_thread(bus) && !(flags & RXS_SEND_REMOTE))
+	if (rxs_server_in_loop(bus) && !(flags & RXS_SEND_REMOTE))
 		flags |= RXS_SEND_NONBLOCK; /* we are the one who frees */
 again:
 	if (bus->stopping)

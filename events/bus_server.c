@@ -77,6 +77,16 @@ static void loop_leave(struct rxsvc_bus *outer)
 	loop_bus = outer;
 }
 
+/*
+ * On the loop of @bus: only a thread-local says so.  Not
+ * pthread_equal(pthread_self(), bus->thread): the creating thread writes
+ * bus->thread and thread_started, unordered with the loop's first reads.
+ */
+bool rxs_server_in_loop(const struct rxsvc_bus *bus)
+{
+	return loop_bus == bus;
+}
+
 void rxs_client_doom(struct rxsvc_bus *bus, struct rxsvc_bus_node *node)
 {
 	client_doom(bus, node);
@@ -380,7 +390,7 @@ void rxs_server_kick(struct rxsvc_bus *bus)
 
 	if (bus->wakefd < 0 || bus->wake_pending || !bus->dirty)
 		return;
-	if (bus->thread_started && pthread_equal(pthread_self(), bus->thread))
+	if (loop_bus == bus)
 		return; /* the handler we are in flushes before it returns */
 	bus->wake_pending = true;
 	if (write(bus->wakefd, &one, sizeof(one)) < 0)
@@ -427,6 +437,8 @@ static void client_destroy(struct rxsvc_bus *bus, struct rxsvc_bus_node *node)
 	}
 	if (node->doomed)
 		bus->ndoomed--;
+	if (node->partial)
+		bus->npartial--;
 	if (node->stalled)
 		list_remove(&bus->stalled, node,
 			    offsetof(struct rxsvc_bus_node, stall_next));
@@ -521,6 +533,7 @@ static void bus_run_pending(struct rxsvc_bus *bus)
 		    write(bus->wakefd, &one, sizeof(one)) == sizeof(one))
 			bus->wake_pending = true;
 	}
+	rxs_server_tick_update(bus);
 }
 
 /* ---------------------------------------------------------------- */
@@ -745,6 +758,26 @@ static long client_parse(struct rxsvc_strp *strp, const uint8_t *data,
 	return ret;
 }
 
+/*
+ * After each read: does the parser now hold part of a frame?  Counted
+ * in bus->npartial, which keeps the assembly tick running.  A paused
+ * parser holds whole frames and is not timed; unpausing comes back here.
+ */
+static void client_read_done(struct rxsvc_strp *strp, int err)
+{
+	struct rxsvc_bus_node *node = rxsvc_strp_arg(strp);
+	bool partial = !err && !rxsvc_strp_paused(strp) &&
+		       rxsvc_strp_pending(strp) > 0;
+
+	if (partial == node->partial)
+		return;
+	node->partial = partial;
+	if (partial)
+		node->bus->npartial++;
+	else
+		node->bus->npartial--;
+}
+
 static int client_rcv(struct rxsvc_strp *strp, const uint8_t *data,
 		      size_t len)
 {
@@ -879,6 +912,7 @@ int rxs_client_new(struct rxsvc_bus *bus, int fd,
 	node->qmask = qn - 1;
 	sp.cb.parse_msg = client_parse;
 	sp.cb.rcv_msg = client_rcv;
+	sp.cb.read_done = client_read_done;
 	sp.arg = node;
 	sp.max_msg = ci->link ? RXS_EVF_MAX_FRAME : RXS_EVF_MSG_HDR + bus->mtu;
 	sp.timeout_ms = bus->assembly_ms;
@@ -965,6 +999,10 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
 	pthread_mutex_unlock(&bus->lock);
 }
 
+/*
+ * The tick: assembly timeouts and link retries.  It runs only while it
+ * has work (rxs_server_tick_update): an idle bus does not wake.
+ */
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct rxsvc_bus *bus = arg;
@@ -981,6 +1019,20 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	bus_run_pending(bus);
 	loop_leave(outer);
 	pthread_mutex_unlock(&bus->lock);
+}
+
+void rxs_server_tick_update(struct rxsvc_bus *bus)
+{
+	const struct timeval tick = { 0, TICK_MS * 1000 };
+	bool want = !bus->stopping && (bus->npartial || rxs_link_waiting(bus));
+
+	if (!bus->tickev || want == bus->tick_armed)
+		return;
+	if (want && event_add(bus->tickev, &tick) < 0)
+		return; /* the next handler tries again */
+	if (!want)
+		event_del(bus->tickev);
+	bus->tick_armed = want;
 }
 
 /* ---------------------------------------------------------------- */
@@ -1068,7 +1120,6 @@ static struct event *add_event(struct rxsvc_bus *bus, int fd, short what,
 
 int rxs_server_open(struct rxsvc_bus *bus, const struct rxsvc_bus_params *p)
 {
-	const struct timeval tick = { 0, TICK_MS * 1000 };
 	int ret;
 
 	bus->path = strdup(p->path);
@@ -1103,7 +1154,8 @@ int rxs_server_open(struct rxsvc_bus *bus, const struct rxsvc_bus_params *p)
 			     NULL);
 	bus->wakeev = add_event(bus, bus->wakefd, EV_READ | EV_PERSIST,
 				wake_cb, NULL);
-	bus->tickev = add_event(bus, -1, EV_PERSIST, tick_cb, &tick);
+	/* Created idle: armed while a frame is partial or a link waits. */
+	bus->tickev = event_new(bus->base, -1, EV_PERSIST, tick_cb, bus);
 	if (!bus->lev || !bus->wakeev || !bus->tickev)
 		goto err;
 	if (bus->slfd >= 0) {

@@ -61,7 +61,9 @@ static int deadline_left(uint64_t deadline)
 
 /*
  * Read what the bus sent, waiting up to @timeout_ms (-1 forever).
- * Returns 1 (bytes read), 0 (timeout) or a negative errno.
+ * Returns 1 (bytes read, or none yet: look again), 0 (timeout) or a
+ * negative errno.  A signal is not a timeout: the callers recompute
+ * what is left of their deadline and wait again.
  */
 static int evc_read_more(struct rxsvc_evc *c, int timeout_ms)
 {
@@ -75,7 +77,7 @@ static int evc_read_more(struct rxsvc_evc *c, int timeout_ms)
 		return -EPIPE;
 	ret = poll(&pfd, 1, timeout_ms);
 	if (ret < 0)
-		return errno == EINTR ? 0 : -errno;
+		return errno == EINTR ? 1 : -errno;
 	if (ret == 0)
 		return 0;
 	if (c->rpos) {

@@ -210,6 +210,7 @@ struct rxsvc_bus_node {
 	bool doomed;     /* to be removed by the bus thread */
 	bool closing;    /* refused: remove once the reply is out */
 	bool policy_init; /* node_new ran */
+	bool partial;    /* its parser holds part of a frame (npartial) */
 	bool link;       /* another bus, over TCP (link.c) */
 	struct rxs_link *link_out; /* our outgoing link, or NULL */
 	struct rxs_link_adv *adv;   /* link: groups we asked it for */
@@ -309,12 +310,14 @@ struct rxsvc_bus {
 	bool resume;                  /* [lock] slots freed: unstall */
 	struct event_base *base;
 	bool own_base;
-	bool thread_started;
+	bool thread_started;          /* creating thread only: join at close */
 	pthread_t thread;
 	struct event *lev;
 	struct event *slev;
 	struct event *wakeev;
-	struct event *tickev;
+	struct event *tickev;         /* assembly and link retry tick */
+	bool tick_armed;              /* [loop] tickev is added */
+	unsigned int npartial;        /* [lock] clients with partial frames */
 	int tlfd;                     /* TCP link listener (link.c) */
 	struct event *tlev;
 	unsigned int link_rights;     /* [const] of every linked bus */
@@ -389,6 +392,10 @@ void rxs_server_kick(struct rxsvc_bus *bus);
 void rxs_server_wake(struct rxsvc_bus *bus);
 /* In a loop handler of @bus: write dirty clients now; else false. */
 bool rxs_server_flush_dirty(struct rxsvc_bus *bus);
+/* Is this thread in a loop handler of @bus (or a callback it runs)? */
+bool rxs_server_in_loop(const struct rxsvc_bus *bus);
+/* Arm the tick if it has work, else stop it.  Lock held, loop handler. */
+void rxs_server_tick_update(struct rxsvc_bus *bus);
 struct rxs_client_init {
 	bool stream;
 	bool link;
@@ -449,6 +456,8 @@ int rxs_link_listen(struct rxsvc_bus *bus, const char *addr);
 void rxs_link_close(struct rxsvc_bus *bus);
 /* Connect links that are down and due.  Lock held, bus thread. */
 void rxs_link_run(struct rxsvc_bus *bus);
+/* Is a link down and waiting to be retried?  Lock held. */
+bool rxs_link_waiting(const struct rxsvc_bus *bus);
 /* @group's membership changed: tell the links.  Lock held. */
 void rxs_link_interest(struct rxsvc_bus *bus, uint32_t group);
 /* @node's HELLO was accepted: our queued HELLO, then our groups. */

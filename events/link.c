@@ -225,6 +225,7 @@ static void link_connect_cb(evutil_socket_t fd, short what, void *arg)
 	} else {
 		RXS_BUS_STAT_INC(bus, link_connects);
 	}
+	rxs_server_tick_update(bus); /* a failed link waits for its retry */
 	pthread_mutex_unlock(&bus->lock);
 }
 
@@ -268,6 +269,16 @@ void rxs_link_run(struct rxsvc_bus *bus)
 	for (l = bus->links; l; l = l->next)
 		if (!l->node && l->fd < 0 && now >= l->next_try)
 			link_try(bus, l);
+}
+
+bool rxs_link_waiting(const struct rxsvc_bus *bus)
+{
+	const struct rxs_link *l;
+
+	for (l = bus->links; l; l = l->next)
+		if (!l->node && l->fd < 0)
+			return true;
+	return false;
 }
 
 void rxs_link_close(struct rxsvc_bus *bus)

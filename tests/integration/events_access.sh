@@ -31,7 +31,7 @@ wait_file "$T/nobody.ready" || { cat "$T/nobody.out"; fail "nobody could not sub
 wait_pid $sub || fail "root subscriber got nothing"
 wait_pid $nb || fail "nobody's subscriber got nothing"
 grep -q 'data=yes' "$T/nobody.out" || fail "nobody's subscriber output"
-kill $BUS_PID; wait $BUS_PID 2>/dev/null
+kill $BUS_PID; wait $BUS_PID 2>/dev/null; untrack $BUS_PID
 
 # 0660: others have no right at all: refused at join.
 rm -f "$T/bus.ready"
@@ -39,7 +39,7 @@ start_bus --mode 0660
 as_nobody "$EV_BIN" events subscribe --socket "$T/bus.sock" --group 3 \
 	--count 1 2>"$T/err" && fail "nobody joined a 0660 bus"
 grep -q "refused" "$T/err" || { cat "$T/err"; fail "no refusal message at join"; }
-kill $BUS_PID; wait $BUS_PID 2>/dev/null
+kill $BUS_PID; wait $BUS_PID 2>/dev/null; untrack $BUS_PID
 
 # 0602: the socket file is connectable, the bus refuses others (w only
 # for others, r asked): -EACCES from the bus itself.

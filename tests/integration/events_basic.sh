@@ -76,7 +76,7 @@ ev info --socket "$T/bus.sock" >"$T/info" || fail "info"
 grep -q '^delivery lossy$' "$T/info" || fail "default policy is not lossy"
 grep -q '^esrch 1$' "$T/info" || { cat "$T/info"; fail "esrch not counted"; }
 ev info --socket "$T/bus.sock" --json | grep -q '"mode": *"0660"' || fail "info --json"
-kill $BUS_PID; wait $BUS_PID 2>/dev/null
+kill $BUS_PID; wait $BUS_PID 2>/dev/null; untrack $BUS_PID
 
 # An idfilter bus with x for the owner: --id is the bus's filter.
 rm -f "$T/bus.ready"

@@ -13,8 +13,15 @@ fi
 ev() { "$EV_BIN" events "$@"; }
 
 # track PID: kill PID on exit (the bus and every background client).
+# untrack PID: it was reaped; its number may already be another
+# process's (another test's), which the exit must not kill.
 EV_PIDS=""
 track() { EV_PIDS="$EV_PIDS $1"; }
+untrack() {
+	_l=""
+	for _p in $EV_PIDS; do [ "$_p" = "$1" ] || _l="$_l $_p"; done
+	EV_PIDS=$_l
+}
 on_exit 'for p in $EV_PIDS; do kill $p 2>/dev/null; done; sleep 0.2; for p in $EV_PIDS; do kill -9 $p 2>/dev/null; done'
 
 # start_bus [ARGS...]: rxsvc-eventd on $T/bus.sock -> $BUS_PID.
@@ -33,6 +40,7 @@ wait_pid() {
 		sleep 0.1; _n=$((_n - 1))
 	done
 	kill -0 "$1" 2>/dev/null && return 124
+	untrack "$1"
 	wait "$1"
 }
 

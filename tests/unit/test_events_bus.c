@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -447,10 +448,29 @@ static void test_lossless_blocks(void)
 	rxsvc_bus_close(bus);
 }
 
+static int raw_stream(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	strcpy(sun.sun_path, spath);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static void *loop_thread(void *arg)
 {
 	event_base_loop(arg, EVLOOP_NO_EXIT_ON_EMPTY);
 	return NULL;
+}
+
+/* On the loop: a byte on the stop pipe ends it. */
+static void stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	event_base_loopbreak(arg);
 }
 
 /*
@@ -466,9 +486,14 @@ static void test_embedded(void)
 	struct rxsvc_evc *pub;
 	struct rxsvc_cn_msg *m = mkmsg(3, 16);
 	struct rxsvc_evc_event ev;
+	struct event *stop;
+	int pfd[2];
 	pthread_t t;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(base);
+	CU_ASSERT_EQUAL_FATAL(pipe(pfd), 0);
+	stop = event_new(base, pfd[0], EV_READ, stop_cb, base);
+	CU_ASSERT_EQUAL_FATAL(event_add(stop, NULL), 0);
 	p.path = path;
 	p.base = base;
 	CU_ASSERT_EQUAL_FATAL(rxsvc_bus_open(&p, &bus), 0);
@@ -490,12 +515,137 @@ static void test_embedded(void)
 	}
 	rxsvc_evc_close(sub);
 	rxsvc_evc_close(pub);
-	/* The bus's 250 ms tick wakes the loop if nothing else does. */
-	event_base_loopbreak(base);
+	/* An idle bus has no tick to wake the loop: stop it on the loop. */
+	CU_ASSERT_EQUAL(write(pfd[1], "x", 1), 1);
 	pthread_join(t, NULL);
 	rxsvc_bus_close(bus);
+	event_free(stop);
 	event_base_free(base);
+	close(pfd[0]);
+	close(pfd[1]);
 	free(m);
+}
+
+/* Run the embedded loop until nothing is ready (this thread's base). */
+static void loop_idle(struct event_base *base)
+{
+	int i;
+
+	for (i = 0; i < 20; i++)
+		event_base_loop(base, EVLOOP_NONBLOCK);
+}
+
+static bool tick_on(struct rxsvc_bus *bus)
+{
+	return bus->tick_armed && event_pending(bus->tickev, EV_TIMEOUT, NULL);
+}
+
+/*
+ * The assembly tick runs only while a client holds part of a frame: an
+ * idle bus never wakes.  Embedded, driven from this thread, so the
+ * bus's loop state can be looked at between turns.
+ */
+static void test_tick_only_when_partial(void)
+{
+	struct rxsvc_bus_params p = RXSVC_BUS_PARAMS_INIT;
+	struct event_base *base = event_base_new();
+	struct rxsvc_bus *bus = NULL;
+	uint8_t b[RXS_EVF_REQ_LEN];
+	uint8_t r[64];
+	int fd;
+	int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(base);
+	p.path = path;
+	p.stream_path = spath;
+	p.base = base;
+	p.assembly_ms = 200;
+	CU_ASSERT_EQUAL_FATAL(rxsvc_bus_open(&p, &bus), 0);
+	loop_idle(base);
+	CU_ASSERT(!tick_on(bus));
+	fd = raw_stream();
+	CU_ASSERT_FATAL(fd >= 0);
+	loop_idle(base); /* accepted: still nothing to time */
+	CU_ASSERT(!tick_on(bus));
+	/* Half a HELLO: the tick runs. */
+	rxs_evf_put_req(b, RXS_EVF_HELLO, 1, RXS_EVF_VERSION, 0);
+	CU_ASSERT_EQUAL(write(fd, b, 10), 10);
+	loop_idle(base);
+	CU_ASSERT(tick_on(bus));
+	CU_ASSERT_EQUAL(bus->npartial, 1);
+	/* The rest: whole, answered, and the tick stops. */
+	CU_ASSERT_EQUAL(write(fd, b + 10, sizeof(b) - 10),
+			(ssize_t)(sizeof(b) - 10));
+	loop_idle(base);
+	CU_ASSERT(!tick_on(bus));
+	CU_ASSERT_EQUAL(bus->npartial, 0);
+	CU_ASSERT_EQUAL(read(fd, r, sizeof(r)), 32); /* REPLY + 16 bytes */
+	/* Half a PING never finished: the tick times it out, then stops. */
+	rxs_evf_put_req(b, RXS_EVF_PING, 2, 0, 0);
+	CU_ASSERT_EQUAL(write(fd, b, 10), 10);
+	loop_idle(base);
+	CU_ASSERT(tick_on(bus));
+	for (i = 0; i < 20 && bus->npartial; i++)
+		event_base_loop(base, EVLOOP_ONCE); /* waits for the tick */
+	CU_ASSERT_EQUAL(bus->npartial, 0);
+	CU_ASSERT(!tick_on(bus));
+	CU_ASSERT_EQUAL(rxsvc_bus_stat(bus, "strp_timeouts"), 1);
+	CU_ASSERT_EQUAL(read(fd, r, sizeof(r)), 0); /* closed by the bus */
+	close(fd);
+	rxsvc_bus_close(bus);
+	event_base_free(base);
+}
+
+static void on_usr1(int sig)
+{
+}
+
+struct late_send {
+	struct rxsvc_bus *bus;
+	pthread_t victim;
+	struct rxsvc_cn_msg *m;
+};
+
+/* Interrupt the victim's wait with a signal, then send. */
+static void *late_send_thread(void *arg)
+{
+	struct late_send *ls = arg;
+
+	usleep(100 * 1000);
+	pthread_kill(ls->victim, SIGUSR1);
+	usleep(100 * 1000);
+	rxsvc_cn_send(ls->bus, ls->m, 6, 0);
+	return NULL;
+}
+
+/*
+ * A signal is not a timeout: rxsvc_evc_recv(-1) interrupted by one
+ * waits on (it used to return 0, "timed out", and `rxsvc events
+ * subscribe` took that for --idle-exit and left the bus).
+ */
+static void test_recv_signal(void)
+{
+	struct rxsvc_bus *bus = open_bus(0660, RXSVC_BUS_LOSSY, 16, 16);
+	struct rxsvc_evc *sub = join(path, 0, NULL);
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	struct sigaction old;
+	struct late_send ls = { bus, pthread_self(), mkmsg(9, 4) };
+	struct rxsvc_evc_event ev;
+	pthread_t t;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
+	CU_ASSERT_EQUAL(rxsvc_evc_join(sub, 6), 0);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, &old); /* no SA_RESTART */
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, late_send_thread, &ls),
+			      0);
+	CU_ASSERT_EQUAL(rxsvc_evc_recv(sub, &ev, -1), 1);
+	CU_ASSERT_EQUAL(ev.kind, RXSVC_EVC_MSG);
+	pthread_join(t, NULL);
+	sigaction(SIGUSR1, &old, NULL);
+	rxsvc_evc_close(sub);
+	free(ls.m);
+	rxsvc_bus_close(bus);
 }
 
 /* A subscriber closing with messages queued: they go back to the pool. */
@@ -596,19 +746,6 @@ static void test_idfilter_socket(void)
 	free(m);
 }
 
-static int raw_stream(void)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-
-	strcpy(sun.sun_path, spath);
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* The bus's parser on a raw stream: oversized, truncated, garbage. */
 static void test_bad_frames(void)
 {
@@ -686,6 +823,9 @@ int main(void)
 		{ "lossless: -EAGAIN, no loss", test_lossless },
 		{ "lossless: a blocking send waits", test_lossless_blocks },
 		{ "embedded in the caller's event_base", test_embedded },
+		{ "the tick runs only while a frame is partial",
+		  test_tick_only_when_partial },
+		{ "a signal does not end a wait", test_recv_signal },
 		{ "subscriber gone with a queue", test_gone_with_queue },
 		{ "idfilter: unwanted ids never wake", test_idfilter_socket },
 		{ "oversized, truncated, bad frames", test_bad_frames },
