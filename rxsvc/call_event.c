@@ -173,6 +173,7 @@ static void call_connect(struct rxsvc_call *call)
 	}
 	call->cwnd = call->conn->peer->cwnd_hint;
 	call->peer_rwind = 16;
+	rxs_sec_call_connected(call);
 	rxs_call_set_state(call, RXSVC_CALL_CLIENT_SEND_REQUEST);
 	if (sock->dead_time_us) {
 		call->t_expect_rx = now + sock->dead_time_us;

@@ -97,13 +97,51 @@ static void sec_state_put(struct rxs_rxkad_conn *rk)
 {
 	struct sec_state *st = (struct sec_state *)(void *)rk;
 
+	/* acq_rel: every user is done with it (and TSan sees that). */
 	if (!rk ||
-	    atomic_fetch_sub_explicit(&st->ref, 1, memory_order_release) != 1)
+	    atomic_fetch_sub_explicit(&st->ref, 1, memory_order_acq_rel) != 1)
 		return;
-	/* Pairs with the release above: every user is done with it. */
-	atomic_thread_fence(memory_order_acquire);
 	rxs_rxkad_conn_clear(rk);
 	rxs_free(st);
+}
+
+/*
+ * A client call got its connection: give it its reference on the rxkad
+ * state now, so that its sender can seal packets itself.  - [io]
+ */
+void rxs_sec_call_connected(struct rxsvc_call *call)
+{
+	struct rxs_rxkad_conn *rk = call->conn ? call->conn->rxkad : NULL;
+
+	if (rk && !atomic_load_explicit(&call->rxkad, memory_order_relaxed))
+		atomic_store_explicit(&call->rxkad, sec_state_get(rk),
+				      memory_order_release);
+}
+
+/*
+ * Seal a full packet on the sending user's thread, before it is queued
+ * (send_data): the cipher work then runs beside the I/O thread instead
+ * of on it.  Left to the I/O thread when the call has no state yet (not
+ * connected) or sealing fails there (it aborts the call).  - [user]
+ */
+void rxs_sec_seal_user(struct rxsvc_call *call, struct rxs_txpkt *p)
+{
+	struct rxs_rxkad_conn *rk =
+		atomic_load_explicit(&call->rxkad, memory_order_acquire);
+	const struct rxs_rxkad_token *t;
+	size_t wire;
+
+	if (!rk)
+		return;
+	t = call->key ? rxs_key_token(call->key) : NULL;
+	if (t && t->expiry && unix_clock() >= t->expiry)
+		return; /* the I/O thread ends the call */
+	if (rxs_rxkad_seal(rk, call->call_number, p->seq,
+			   p->buf + RXS_HEADER_SIZE, p->data_len,
+			   RXS_TX_BUFSIZE - RXS_HEADER_SIZE, &wire) < 0)
+		return;
+	p->wire_len = (uint16_t)wire;
+	p->sealed = 1;
 }
 
 /* Drop the call's reference on the rxkad state.  - Any thread. */

@@ -233,8 +233,10 @@ struct rxsvc_call {
 	unsigned int sec_hdr;           /* [const] security bytes before them */
 	unsigned int sec_level;         /* [const] rxkad level (client) */
 	/* a ref on the conn's rxkad state, for decrypting in recv after
-	 * the conn is detached: [io] set once before crypt DATA is filed */
-	struct rxs_rxkad_conn *rxkad;
+	 * the conn is detached and for sealing in send: [io] set once (a
+	 * client's when connected, a server's when its first sealed DATA
+	 * is filed); the user reads it with acquire */
+	_Atomic(struct rxs_rxkad_conn *) rxkad;
 	struct rxs_txpkt *tx_cur;       /* [user] packet being filled */
 	bool tx_ended;                  /* [user] last packet queued */
 	bool reply_begun;               /* [user] server started replying */
@@ -519,6 +521,8 @@ void rxs_sec_open(struct rxsvc_call *call, struct rxs_rxpkt *p, uint8_t *out,
 		  size_t len);
 void rxs_sec_open_in_place(struct rxsvc_call *call, struct rxs_rxpkt *p);
 void rxs_sec_call_free(struct rxsvc_call *call);
+void rxs_sec_seal_user(struct rxsvc_call *call, struct rxs_txpkt *p);
+void rxs_sec_call_connected(struct rxsvc_call *call);
 int rxs_sec_default_key(struct rxsvc_sock *sock, struct rxsvc_key **keyp,
 			unsigned int *level);
 void rxs_sec_sock_free(struct rxsvc_sock *sock);

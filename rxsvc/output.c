@@ -146,7 +146,7 @@ static void send_data(struct rxsvc_call *call, uint32_t first, unsigned int n,
 		struct rxs_txpkt *p = call->tx.slot[(first + k) & call->tx.mask];
 		int ret;
 
-		if (p->nsent)
+		if (p->nsent || p->sealed)
 			continue;
 		ret = rxs_sec_seal(call, p);
 		if (ret < 0) {

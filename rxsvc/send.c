@@ -143,6 +143,11 @@ RXSVC_API int rxsvc_call_send(struct rxsvc_call *call, const struct iovec *iov,
 			break;
 		}
 		call->tx_cur = NULL;
+		/* Seal here, beside the I/O thread, once the call is keyed
+		 * (it will be seq prepared + 1; only we move prepared). */
+		p->seq = atomic_load_explicit(&call->tx.prepared,
+					      memory_order_relaxed) + 1;
+		rxs_sec_seal_user(call, p);
 		rxs_txring_push(&call->tx, p);
 		if (p->flags & RXS_LAST_PACKET)
 			call->tx_ended = true;

@@ -142,6 +142,7 @@ struct rxs_txpkt *rxs_txpkt_alloc(struct rxs_txpool *pool)
 		pkt->acked = 0;
 		pkt->nsent = 0;
 		pkt->lost = 0;
+		pkt->sealed = 0;
 		pkt->flags = 0;
 		pkt->data_len = 0;
 	}

@@ -60,6 +60,7 @@ struct rxs_txpkt {
 	uint8_t acked;          /* soft-ACKed by the peer */
 	uint8_t nsent;          /* transmissions so far */
 	uint8_t lost;           /* marked for retransmission */
+	uint8_t sealed;         /* sealed by the sender's thread already */
 	uint32_t last_serial;   /* serial of the latest transmission */
 	uint64_t sent_at;       /* time of the latest transmission, us */
 	uint8_t jhdr[RXS_JUMBO_HDRLEN]; /* jumbo header when not first */
