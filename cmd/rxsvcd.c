@@ -47,7 +47,7 @@ struct ctx {
 	bool started;              /* [io] handed to a worker or the pool */
 	struct rxsvc_sock *sock;
 	struct rxsvc_call *call;   /* set by the new-call notification */
-	enum ctx_phase phase;
+	_Atomic(enum ctx_phase) phase; /* read by on_rx on the engine side */
 	uint8_t *buf;
 	size_t len, cap;
 	struct timespec t0;
@@ -126,10 +126,7 @@ static bool echo_inline(struct ctx *c)
 	uint64_t avail;
 	bool mine;
 
-	if (c->phase == PH_RECV &&
-	    (c->len || !rxsvc_call_rx_complete(c->call, &avail) ||
-	     avail > INLINE_MAX))
-		return false;
+	/* Take the context first: a worker may be in it right now. */
 	pthread_mutex_lock(&d.qlock);
 	mine = !c->queued && !c->running;
 	if (mine)
@@ -137,6 +134,14 @@ static bool echo_inline(struct ctx *c)
 	pthread_mutex_unlock(&d.qlock);
 	if (!mine)
 		return false;
+	if (c->phase == PH_RECV &&
+	    (c->len || !rxsvc_call_rx_complete(c->call, &avail) ||
+	     avail > INLINE_MAX)) {
+		pthread_mutex_lock(&d.qlock);
+		c->running = false;
+		pthread_mutex_unlock(&d.qlock);
+		return false;
+	}
 	if (process(c))
 		return true; /* finished and freed */
 	pthread_mutex_lock(&d.qlock);

@@ -319,7 +319,7 @@ struct rxsvc_sock {
 	uint16_t services[RXS_MAX_SERVICES];   /* [lock: charge_lock] */
 	struct rxs_service_sec service_sec[RXS_MAX_SERVICES];
 	unsigned int nservices;
-	bool listening;
+	atomic_bool listening;                 /* written under charge_lock */
 	unsigned int backlog;
 	pthread_mutex_t charge_lock;
 	struct rxsvc_call **charge;            /* ring of backlog slots */
