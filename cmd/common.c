@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cmd/common.h"
@@ -79,6 +80,37 @@ bool parse_uint(const char *s, unsigned long max, unsigned long *v)
 	if (errno || *end || n > max)
 		return false;
 	*v = n;
+	return true;
+}
+
+bool parse_duration(const char *s, unsigned long max, unsigned long *v)
+{
+	unsigned long mult = 1, n;
+	char num[32];
+	size_t len = s ? strlen(s) : 0;
+
+	if (!len || len >= sizeof(num))
+		return false;
+	memcpy(num, s, len + 1);
+	switch (num[len - 1]) {
+	case 's':
+		break;
+	case 'm':
+		mult = 60;
+		break;
+	case 'h':
+		mult = 3600;
+		break;
+	case 'd':
+		mult = 86400;
+		break;
+	default:
+		return parse_uint(num, max, v);
+	}
+	num[len - 1] = '\0';
+	if (!parse_uint(num, max / mult, &n))
+		return false;
+	*v = n * mult;
 	return true;
 }
 

@@ -7,7 +7,7 @@
  *   rxsvc keyfile add FILE --kvno N (--hex HEX | --random) [--service S]
  *   rxsvc key add NAME (--keyfile FILE | --service-key-hex HEX) [--kvno N]
  *                 [--service S] [--client NAME] [--cell CELL]
- *                 [--lifetime SECS] [--backdate SECS]
+ *                 [--lifetime SECS|8h|2d] [--backdate SECS]
  *                 [--keyring user|session]
  *   rxsvc key export NAME [--format v1|xdr] [--out FILE]
  *   rxsvc key session COMMAND [ARG]...
@@ -46,7 +46,7 @@ static int key_usage(void)
 		"usage: rxsvc keyfile add FILE --kvno N (--hex HEX | --random) [--service S]\n"
 		"       rxsvc key add NAME (--keyfile FILE | --service-key-hex HEX) [--kvno N]\n"
 		"                     [--service S] [--client NAME] [--cell CELL]\n"
-		"                     [--lifetime SECS] [--backdate SECS]\n"
+		"                     [--lifetime SECS|8h|2d] [--backdate SECS]\n"
 		"                     [--keyring user|session]\n"
 		"       rxsvc key add-server SERVICE KVNO (--hex HEX | --random)\n"
 		"                     [--keyring user|session]\n"
@@ -208,7 +208,8 @@ static int cmd_key_add(int argc, char **argv)
 			tp.cell = optarg;
 			break;
 		case 'l':
-			if (!parse_uint(optarg, 30ul * 24 * 3600, &lifetime) ||
+			if (!parse_duration(optarg, 30ul * 24 * 3600,
+					    &lifetime) ||
 			    lifetime == 0)
 				goto usage;
 			break;

@@ -71,6 +71,8 @@ struct call_opts {
 	int stats;
 	const char *key;
 	unsigned int level;
+	bool no_security; /* --security none */
+	bool have_level;
 };
 
 static void call_usage(void)
@@ -78,7 +80,8 @@ static void call_usage(void)
 	fprintf(stderr,
 		"usage: rxsvc call ADDR:PORT --service N [--data STRING | "
 		"--data-file F] [--out F] [--timeout SECS] [--retry-busy N] "
-		"[--key NAME [--level clear|auth|crypt]] [-v]\n");
+		"[--key NAME [--security|--level clear|auth|crypt]] "
+		"[--security none] [-v]\n");
 	exit(EXIT_USAGE);
 }
 
@@ -95,6 +98,7 @@ static void call_parse(int argc, char **argv, struct call_opts *o)
 		{ "stats", no_argument, NULL, 'S' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "level", required_argument, NULL, 'L' },
+		{ "security", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -138,7 +142,10 @@ static void call_parse(int argc, char **argv, struct call_opts *o)
 			o->key = optarg;
 			break;
 		case 'L':
-			if (!strcmp(optarg, "clear"))
+			o->have_level = strcmp(optarg, "none") != 0;
+			if (!strcmp(optarg, "none"))
+				o->no_security = true;
+			else if (!strcmp(optarg, "clear"))
 				o->level = 0;
 			else if (!strcmp(optarg, "auth"))
 				o->level = 1;
@@ -152,8 +159,14 @@ static void call_parse(int argc, char **argv, struct call_opts *o)
 			call_usage();
 		}
 	}
-	if (optind + 1 != argc || !have_service || (o->data && o->data_file))
+	if (optind + 1 != argc || !have_service || (o->data && o->data_file) ||
+	    (o->no_security && o->key))
 		call_usage();
+	if (o->have_level && !o->key) {
+		fprintf(stderr, "rxsvc call: --security/--level needs --key NAME "
+				"(a token from rxsvc key add)\n");
+		exit(EXIT_USAGE);
+	}
 	o->addr = argv[optind];
 }
 

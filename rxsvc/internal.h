@@ -55,7 +55,7 @@ struct rxsvc_keyset;
 	X(rx_drop_nonservice) X(rx_truncated) X(sock_overruns)                \
 	X(send_errors) X(icmp_errors) X(conns_created) X(conns_reaped) X(peers_created)      \
 	X(peers_reaped) X(fault_dropped) X(fault_duplicated)                  \
-	X(fault_reordered) X(fault_delayed) X(final_ack_resent)               \
+	X(fault_reordered) X(fault_delayed) X(fault_flipped) X(final_ack_resent)               \
 	X(final_acks_out) X(final_acks_implicit) X(spurious_undone)         \
 	X(bad_short_hdr) X(bad_bad_type) X(bad_zero_seq) X(bad_zero_call)     \
 	X(bad_short_ack) X(bad_short_abort) X(bad_bad_jumbo) X(bad_too_big)   \

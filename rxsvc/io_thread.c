@@ -167,6 +167,15 @@ static bool fault_filter(struct rxsvc_sock *sock, struct rxs_rxpkt *pkt)
 	struct rxs_fault *f = &sock->fault;
 	struct rxs_rxpkt *held;
 
+	/* Tampering: a bit of what rxkad protects in a DATA packet (its
+	 * first 8 payload bytes).  With rxnull nothing could notice. */
+	if (f->flip && pkt->len > RXS_HEADER_SIZE + 8 &&
+	    pkt->buf[20] == RXS_PKT_DATA && rxs_fault_roll(f) < f->flip) {
+		unsigned int bit = rxs_fault_roll(f) % 64;
+
+		pkt->buf[RXS_HEADER_SIZE + bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		RXS_STAT_INC(sock, fault_flipped);
+	}
 	if (f->drop && rxs_fault_roll(f) < f->drop) {
 		RXS_STAT_INC(sock, fault_dropped);
 		rxs_rxpkt_free(&sock->rxpool, pkt);

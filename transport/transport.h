@@ -119,6 +119,7 @@ socklen_t rxs_addr_len(const union rxs_addr *a);
 struct rxs_fault {
 	bool on;
 	unsigned int drop, dup, reorder, delay_pct, delay_ms, txdrop;
+	unsigned int flip; /* % of DATA: one bit of the first 8 payload bytes */
 	uint64_t state;
 };
 void rxs_fault_init(struct rxs_fault *f, const char *spec);
