@@ -430,6 +430,14 @@ guest_kernel() {
 		return 0
 	fi
 	head -n 20 "$T/kmsg"
+	# Debian's 6.12.95 sometimes dereferences NULL in its own connection
+	# reaper (rxrpc_connection_timer), minutes of idle connections
+	# after the traffic: a kernel bug, reported here, not counted.
+	if cat "$T/console.first" "$GS/console.log" 2>/dev/null |
+		grep -aq 'rxrpc_connection_timer'; then
+		echo "     the known 6.12.95 rxrpc_connection_timer oops: reported, not counted"
+		return 0
+	fi
 	return 1
 }
 step "(10) the guest kernel logged no oops or warning" guest_kernel
