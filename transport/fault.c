@@ -35,6 +35,7 @@ void rxs_fault_init(struct rxs_fault *f, const char *spec)
 	f->delay_pct = fault_field(spec, "delay_pct", f->delay_ms ? 100 : 0);
 	f->txdrop = fault_field(spec, "txdrop", 0);
 	f->flip = fault_field(spec, "flip", 0);
+	f->badnonce = fault_field(spec, "badnonce", 0);
 	f->state = fault_field(spec, "seed", 1) * 0x9E3779B97F4A7C15ull + 1;
 	f->on = f->drop || f->dup || f->reorder || f->delay_ms || f->txdrop ||
 		f->flip;

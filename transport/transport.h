@@ -120,6 +120,7 @@ struct rxs_fault {
 	bool on;
 	unsigned int drop, dup, reorder, delay_pct, delay_ms, txdrop;
 	unsigned int flip; /* % of DATA: one bit of the first 8 payload bytes */
+	unsigned int badnonce; /* client: answer CHALLENGEs with nonce + 1 */
 	uint64_t state;
 };
 void rxs_fault_init(struct rxs_fault *f, const char *spec);

@@ -113,4 +113,14 @@ echo "ok: tampering dropped and counted"
 "$R" key del "${name}l" >/dev/null 2>&1
 "$R" key add "${name}l" --keyfile "$T/keys" --kvno 3 --lifetime 8x \
 	>/dev/null 2>&1 && fail "--lifetime 8x accepted"
-echo "PASS: rxkad tampering, options"
+# A RESPONSE with the wrong nonce (the client's fault injection answers
+# nonce + 1) is refused with RXKADOUTOFSEQUENCE and counted.
+start_rxsvcd --keyfile "$T/keys" --stats-file "$T/stats.nonce"
+RXSVC_FAULT=badnonce=1 "$R" call "127.0.0.1:$PORT" --service 1 --key "$name" \
+	--security crypt --data x 2>"$T/err" && fail "a wrong nonce was accepted"
+grep -q "19270404 (RXKADOUTOFSEQUENCE)" "$T/err" || { cat "$T/err"; fail "wrong nonce code"; }
+kill -TERM "$RXSVCD_PID"; wait "$RXSVCD_PID" 2>/dev/null
+n=$(awk '$1=="security_failures"{print $2}' "$T/stats.nonce")
+[ "${n:-0}" -gt 0 ] || fail "the wrong nonce was not counted"
+echo "ok: wrong nonce refused with RXKADOUTOFSEQUENCE"
+echo "PASS: rxkad tampering, nonce, options"
