@@ -54,15 +54,22 @@ done
 # Server keys from a keyring instead of a file (rxsvcd --keyring @u),
 # looked up at each use: the same token works, and after the key is
 # removed a new connection is refused.
-hex=$(awk '$1 == 3 {print $2}' "$T/keys")
-"$R" key add-server 1 3 --hex "$hex" >/dev/null || fail "key add-server"
-on_exit "'$R' key del-server 1 3"
+# The user keyring is shared by every test run of this user: a kvno of
+# our own keeps a concurrent run from deleting our key.
+kv=$(( $$ % 200 + 50 ))
+"$R" keyfile add "$T/ringkeys" --kvno "$kv" --random || fail "ring keyfile"
+"$R" key add "${name}r" --keyfile "$T/ringkeys" --kvno "$kv" ||
+	fail "key add r"
+on_exit "'$R' key del '${name}r'"
+hex=$(awk -v k="$kv" '$1 == k {print $2}' "$T/ringkeys")
+"$R" key add-server 1 "$kv" --hex "$hex" >/dev/null || fail "key add-server"
+on_exit "'$R' key del-server 1 $kv"
 start_rxsvcd --keyring @u
-out=$("$R" call "127.0.0.1:$PORT" --service 1 --key "$name" --level crypt \
+out=$("$R" call "127.0.0.1:$PORT" --service 1 --key "${name}r" --level crypt \
 	--data ring) || fail "call with the server key from the keyring"
 [ "$out" = ring ] || fail "keyring echo"
-"$R" key del-server 1 3 || fail "key del-server"
-"$R" call "127.0.0.1:$PORT" --service 1 --key "$name" --level crypt \
+"$R" key del-server 1 "$kv" || fail "key del-server"
+"$R" call "127.0.0.1:$PORT" --service 1 --key "${name}r" --level crypt \
 	--data x 2>"$T/err"
 grep -q "19270408 (RXKADUNKNOWNKEY)" "$T/err" ||
 	{ cat "$T/err"; fail "removed server key still used"; }
