@@ -213,7 +213,9 @@ enum rxsvc_completion {
 struct rxsvc_call_params {
 	uint32_t size;                /* sizeof(struct rxsvc_call_params) */
 	struct rxsvc_srx peer;        /* peer address and service ID */
-	struct rxsvc_key *key;        /* NULL: endpoint default (rxnull) */
+	/* NULL: the endpoint's default key (rxsvc_sock_set_default_key) if
+	 * it has one, else rxnull */
+	struct rxsvc_key *key;
 	unsigned long user_call_id;   /* caller's tag, unique per endpoint */
 	int64_t tx_total_len;         /* request length, -1 if unknown */
 	rxsvc_notify_rx_t notify_rx;  /* NULL: none (blocking use) */
