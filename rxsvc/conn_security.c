@@ -144,6 +144,40 @@ void rxs_sec_seal_user(struct rxsvc_call *call, struct rxs_txpkt *p)
 	p->sealed = 1;
 }
 
+/* Can two packets of this call be sealed at once (crypt, keyed)?  [user] */
+bool rxs_sec_pairs(struct rxsvc_call *call)
+{
+	struct rxs_rxkad_conn *rk =
+		atomic_load_explicit(&call->rxkad, memory_order_acquire);
+
+	return rk && rk->level == 2;
+}
+
+/* rxs_sec_seal_user for two packets at once (@a first).  - [user] */
+void rxs_sec_seal_user2(struct rxsvc_call *call, struct rxs_txpkt *a,
+			struct rxs_txpkt *b)
+{
+	struct rxs_rxkad_conn *rk =
+		atomic_load_explicit(&call->rxkad, memory_order_acquire);
+	const struct rxs_rxkad_token *t;
+	size_t wa, wb;
+
+	if (!rk)
+		return;
+	t = call->key ? rxs_key_token(call->key) : NULL;
+	if (t && t->expiry && unix_clock() >= t->expiry)
+		return; /* the I/O thread ends the call */
+	if (rxs_rxkad_seal2(rk, call->call_number, a->seq,
+			    a->buf + RXS_HEADER_SIZE, a->data_len, &wa, b->seq,
+			    b->buf + RXS_HEADER_SIZE, b->data_len, &wb,
+			    RXS_TX_BUFSIZE - RXS_HEADER_SIZE) < 0)
+		return;
+	a->wire_len = (uint16_t)wa;
+	a->sealed = 1;
+	b->wire_len = (uint16_t)wb;
+	b->sealed = 1;
+}
+
 /* Drop the call's reference on the rxkad state.  - Any thread. */
 void rxs_sec_call_free(struct rxsvc_call *call)
 {

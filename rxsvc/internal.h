@@ -522,6 +522,9 @@ void rxs_sec_open(struct rxsvc_call *call, struct rxs_rxpkt *p, uint8_t *out,
 void rxs_sec_open_in_place(struct rxsvc_call *call, struct rxs_rxpkt *p);
 void rxs_sec_call_free(struct rxsvc_call *call);
 void rxs_sec_seal_user(struct rxsvc_call *call, struct rxs_txpkt *p);
+bool rxs_sec_pairs(struct rxsvc_call *call);
+void rxs_sec_seal_user2(struct rxsvc_call *call, struct rxs_txpkt *a,
+			struct rxs_txpkt *b);
 void rxs_sec_call_connected(struct rxsvc_call *call);
 int rxs_sec_default_key(struct rxsvc_sock *sock, struct rxsvc_key **keyp,
 			unsigned int *level);

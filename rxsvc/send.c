@@ -64,6 +64,8 @@ RXSVC_API int rxsvc_call_send(struct rxsvc_call *call, const struct iovec *iov,
 {
 	bool more = flags & RXSVC_SEND_MORE;
 	bool nonblock = flags & RXSVC_SEND_NONBLOCK;
+	struct rxs_txpkt *hold = NULL; /* full, waiting to be sealed in pair */
+	bool pairs;
 	size_t taken = 0, total = 0;
 	int i = 0, ret, queued = 0;
 	size_t ioff = 0;
@@ -85,6 +87,7 @@ RXSVC_API int rxsvc_call_send(struct rxsvc_call *call, const struct iovec *iov,
 		return -EMSGSIZE;
 	if (!call->client)
 		call->reply_begun = true;
+	pairs = !nonblock && rxs_sec_pairs(call);
 
 	while (taken < len || (!more && !call->tx_ended)) {
 		struct rxs_txpkt *p = call->tx_cur;
@@ -132,6 +135,39 @@ RXSVC_API int rxsvc_call_send(struct rxsvc_call *call, const struct iovec *iov,
 			; /* more bytes follow in this call: not the last */
 		else if (!more)
 			p->flags |= RXS_LAST_PACKET;
+		/*
+		 * At crypt a full packet with more to follow waits for the
+		 * next one, and the two are sealed at once: their PCBC chains
+		 * run side by side (nearly twice the cipher throughput).
+		 * Blocking sends only, so that a short count stays simple.
+		 */
+		if (!hold && pairs && !(p->flags & RXS_LAST_PACKET) &&
+		    taken < len) {
+			call->tx_cur = NULL;
+			hold = p;
+			continue;
+		}
+		if (hold) {
+			ret = send_wait_room(call, nonblock);
+			if (ret < 0) {
+				/* The call failed: p's bytes go back; the held
+				 * packet becomes the one being filled. */
+				p->next = NULL;
+				rxs_txpkt_free_list(&call->sock->txpool, p, p);
+				call->tx_cur = hold;
+				hold = NULL;
+				taken -= here;
+				break;
+			}
+			hold->seq = atomic_load_explicit(&call->tx.prepared,
+							 memory_order_relaxed) +
+				    1;
+			p->seq = hold->seq + 1;
+			rxs_sec_seal_user2(call, hold, p);
+			rxs_txring_push(&call->tx, hold);
+			hold = NULL;
+			queued++;
+		}
 		ret = send_wait_room(call, nonblock);
 		if (ret < 0) {
 			/* Give back what this call put in the packet that
@@ -145,14 +181,35 @@ RXSVC_API int rxsvc_call_send(struct rxsvc_call *call, const struct iovec *iov,
 		call->tx_cur = NULL;
 		/* Seal here, beside the I/O thread, once the call is keyed
 		 * (it will be seq prepared + 1; only we move prepared). */
-		p->seq = atomic_load_explicit(&call->tx.prepared,
-					      memory_order_relaxed) + 1;
-		rxs_sec_seal_user(call, p);
+		if (!p->sealed) {
+			p->seq = atomic_load_explicit(&call->tx.prepared,
+						      memory_order_relaxed) +
+				 1;
+			rxs_sec_seal_user(call, p);
+		}
 		rxs_txring_push(&call->tx, p);
 		if (p->flags & RXS_LAST_PACKET)
 			call->tx_ended = true;
 		if (++queued % 16 == 0)
 			rxs_call_poke(call, RXS_EV_TX_QUEUED);
+	}
+	if (hold) {
+		/* The loop ended with a packet held for pairing: it goes
+		 * alone (the partial one after it stays in tx_cur). */
+		ret = send_wait_room(call, nonblock);
+		if (ret < 0) {
+			/* Failed call: nothing more will be sent anyway. */
+			hold->next = NULL;
+			rxs_txpkt_free_list(&call->sock->txpool, hold, hold);
+			taken = 0;
+		} else {
+			hold->seq = atomic_load_explicit(&call->tx.prepared,
+							 memory_order_relaxed) +
+				    1;
+			rxs_sec_seal_user(call, hold);
+			rxs_txring_push(&call->tx, hold);
+			queued++;
+		}
 	}
 	call->tx_sent_bytes += taken;
 	if (queued)

@@ -366,6 +366,67 @@ int rxs_fcrypt_pcbc_encrypt(const struct rxs_fcrypt_sched *s, uint8_t iv[8],
 	return 0;
 }
 
+/* Two blocks of independent chains, their rounds interleaved. */
+static inline __attribute__((always_inline)) void
+fc_encrypt2(const uint32_t *k, uint32_t *l1, uint32_t *r1, uint32_t *l2,
+	    uint32_t *r2)
+{
+	uint32_t a = *l1, b = *r1, c = *l2, d = *r2;
+
+	for (int i = 0; i < RXS_FCRYPT_ROUNDS; i += 2) {
+		a ^= fc_f(b ^ k[i]);
+		c ^= fc_f(d ^ k[i]);
+		b ^= fc_f(a ^ k[i + 1]);
+		d ^= fc_f(c ^ k[i + 1]);
+	}
+	*l1 = a;
+	*r1 = b;
+	*l2 = c;
+	*r2 = d;
+}
+
+int rxs_fcrypt_pcbc_encrypt2(const struct rxs_fcrypt_sched *s,
+			     const uint8_t iv[8], uint8_t *a, size_t na,
+			     uint8_t *b, size_t nb)
+{
+	uint32_t al, ar, bl, br;
+	size_t i, n = na < nb ? na : nb;
+	uint8_t v[8];
+
+	if (na % RXS_FCRYPT_BLOCK || nb % RXS_FCRYPT_BLOCK)
+		return -EINVAL;
+	al = bl = fc_get_be32(iv);
+	ar = br = fc_get_be32(iv + 4);
+	for (i = 0; i < n; i += RXS_FCRYPT_BLOCK) {
+		uint32_t pal = fc_get_be32(a + i), par = fc_get_be32(a + i + 4);
+		uint32_t pbl = fc_get_be32(b + i), pbr = fc_get_be32(b + i + 4);
+		uint32_t cal = pal ^ al, car = par ^ ar;
+		uint32_t cbl = pbl ^ bl, cbr = pbr ^ br;
+
+		fc_encrypt2(s->k, &cal, &car, &cbl, &cbr);
+		fc_put_be32(a + i, cal);
+		fc_put_be32(a + i + 4, car);
+		fc_put_be32(b + i, cbl);
+		fc_put_be32(b + i + 4, cbr);
+		al = pal ^ cal;
+		ar = par ^ car;
+		bl = pbl ^ cbl;
+		br = pbr ^ cbr;
+	}
+	/* the longer one goes on alone */
+	if (na > n) {
+		fc_put_be32(v, al);
+		fc_put_be32(v + 4, ar);
+		rxs_fcrypt_pcbc_encrypt(s, v, a + n, a + n, na - n);
+	} else if (nb > n) {
+		fc_put_be32(v, bl);
+		fc_put_be32(v + 4, br);
+		rxs_fcrypt_pcbc_encrypt(s, v, b + n, b + n, nb - n);
+	}
+	OPENSSL_cleanse(v, sizeof(v));
+	return 0;
+}
+
 int rxs_fcrypt_pcbc_decrypt(const struct rxs_fcrypt_sched *s, uint8_t iv[8],
 			    const uint8_t *in, uint8_t *out, size_t len)
 {

@@ -57,6 +57,15 @@ void rxs_fcrypt_ecb_decrypt(const struct rxs_fcrypt_sched *s,
  * not overlap at all.  Returns 0, or -EINVAL if @len is not a multiple of 8
  * (nothing is written then).
  */
+/*
+ * PCBC-encrypt two buffers in place, each from @iv (which is not
+ * changed): the two chains are independent, so a core runs them side by
+ * side - nearly twice the throughput of two calls, PCBC being serial.
+ * Lengths are multiples of 8; -EINVAL otherwise.
+ */
+int rxs_fcrypt_pcbc_encrypt2(const struct rxs_fcrypt_sched *s,
+			     const uint8_t iv[8], uint8_t *a, size_t na,
+			     uint8_t *b, size_t nb);
 int rxs_fcrypt_pcbc_encrypt(const struct rxs_fcrypt_sched *s, uint8_t iv[8],
 			    const uint8_t *in, uint8_t *out, size_t len);
 int rxs_fcrypt_pcbc_decrypt(const struct rxs_fcrypt_sched *s, uint8_t iv[8],

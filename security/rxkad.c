@@ -250,6 +250,39 @@ int rxs_rxkad_seal(const struct rxs_rxkad_conn *c, uint32_t call_number,
 	return 0;
 }
 
+int rxs_rxkad_seal2(const struct rxs_rxkad_conn *c, uint32_t call_number,
+		    uint32_t seq_a, uint8_t *a, size_t len_a, size_t *wire_a,
+		    uint32_t seq_b, uint8_t *b, size_t len_b, size_t *wire_b,
+		    size_t cap)
+{
+	size_t hdr = rxs_rxkad_hdr_len(c->level);
+	size_t na = rxs_rxkad_wire_len(c->level, len_a);
+	size_t nb = rxs_rxkad_wire_len(c->level, len_b);
+	int ret;
+
+	if (c->level != 2) {
+		ret = rxs_rxkad_seal(c, call_number, seq_a, a, len_a, cap,
+				     wire_a);
+		return ret < 0 ? ret :
+				 rxs_rxkad_seal(c, call_number, seq_b, b,
+						len_b, cap, wire_b);
+	}
+	if (!c->keyed)
+		return -ENOKEY;
+	if (len_a > 0xffff || len_b > 0xffff || na > cap || nb > cap)
+		return -EMSGSIZE;
+	rxs_put_be32(a, rxkad_word(call_number, seq_a, len_a));
+	rxs_put_be32(a + 4, 0);
+	memset(a + hdr + len_a, 0, na - hdr - len_a);
+	rxs_put_be32(b, rxkad_word(call_number, seq_b, len_b));
+	rxs_put_be32(b + 4, 0);
+	memset(b + hdr + len_b, 0, nb - hdr - len_b);
+	rxs_fcrypt_pcbc_encrypt2(&c->sched, c->key, a, na, b, nb);
+	*wire_a = na;
+	*wire_b = nb;
+	return 0;
+}
+
 int rxs_rxkad_seal_copy(const struct rxs_rxkad_conn *c, uint32_t call_number,
 			uint32_t seq, uint8_t *out, size_t cap,
 			const uint8_t *data, size_t len, size_t *wire_len)

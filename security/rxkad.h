@@ -174,6 +174,15 @@ int rxs_rxkad_seal(const struct rxs_rxkad_conn *c, uint32_t call_number,
 		   uint32_t seq, uint8_t *payload, size_t len, size_t cap,
 		   size_t *wire_len);
 /*
+ * Seal two packets of one call at once (@a at @seq_a, @b at @seq_b): at
+ * crypt their PCBC chains run side by side (rxs_fcrypt_pcbc_encrypt2).
+ * Same results and errors as two rxs_rxkad_seal calls.
+ */
+int rxs_rxkad_seal2(const struct rxs_rxkad_conn *c, uint32_t call_number,
+		    uint32_t seq_a, uint8_t *a, size_t len_a, size_t *wire_a,
+		    uint32_t seq_b, uint8_t *b, size_t len_b, size_t *wire_b,
+		    size_t cap);
+/*
  * The same, encrypting while copying @len bytes from @data (the user's
  * buffer) into @out; @data and @out must not overlap.
  */
