@@ -394,6 +394,30 @@ void rxs_sec_open(struct rxsvc_call *call, struct rxs_rxpkt *p, uint8_t *out,
 	}
 }
 
+/* rxs_sec_open for two packets at once (two chains side by side). */
+void rxs_sec_open2(struct rxsvc_call *call, struct rxs_rxpkt *p, uint8_t *op,
+		   size_t np, struct rxs_rxpkt *q, uint8_t *oq, size_t nq)
+{
+	struct rxs_rxkad_conn *rk = call->rxkad;
+
+	RXS_ASSERT(p->sealed && !(np & 7) && p->opened + np <= p->data_len);
+	RXS_ASSERT(q->sealed && !(nq & 7) && q->opened + nq <= q->data_len);
+	rxs_fcrypt_pcbc_decrypt2(&rk->sched, p->chain,
+				 p->buf + p->data_off + p->opened, op, np,
+				 q->chain, q->buf + q->data_off + q->opened, oq,
+				 nq);
+	p->opened = (uint16_t)(p->opened + np);
+	q->opened = (uint16_t)(q->opened + nq);
+	if (p->opened == p->data_len) {
+		p->sealed = 0;
+		OPENSSL_cleanse(p->chain, sizeof(p->chain));
+	}
+	if (q->opened == q->data_len) {
+		q->sealed = 0;
+		OPENSSL_cleanse(q->chain, sizeof(q->chain));
+	}
+}
+
 /*
  * Decrypt the rest of @p's user data in place (the padding of its last
  * block too: the check in rxs_rxkad_check_crypt() keeps it inside the

@@ -523,6 +523,8 @@ void rxs_sec_open_in_place(struct rxsvc_call *call, struct rxs_rxpkt *p);
 void rxs_sec_call_free(struct rxsvc_call *call);
 void rxs_sec_seal_user(struct rxsvc_call *call, struct rxs_txpkt *p);
 bool rxs_sec_pairs(struct rxsvc_call *call);
+void rxs_sec_open2(struct rxsvc_call *call, struct rxs_rxpkt *p, uint8_t *op,
+		   size_t np, struct rxs_rxpkt *q, uint8_t *oq, size_t nq);
 void rxs_sec_seal_user2(struct rxsvc_call *call, struct rxs_txpkt *a,
 			struct rxs_txpkt *b);
 void rxs_sec_call_connected(struct rxsvc_call *call);

@@ -73,12 +73,46 @@ static size_t recv_copy(struct rxsvc_call *call, uint8_t *buf, size_t size,
 			bool *advanced)
 {
 	size_t copied = 0;
-	struct rxs_rxpkt *p;
+	struct rxs_rxpkt *p, *done = NULL; /* opened ahead, @done_n bytes */
+	size_t done_n = 0;
 
 	while (copied < size && (p = rxs_rxring_peek(&call->rx)) != NULL) {
 		size_t avail = p->data_len - call->rx.offset;
 		size_t n = avail < size - copied ? avail : size - copied;
+		struct rxs_rxpkt *q;
 
+		if (p == done) {
+			/* Its first bytes went to the buffer with the packet
+			 * before it: skip them. */
+			call->rx.offset += (uint32_t)done_n;
+			copied += done_n;
+			done = NULL;
+			continue;
+		}
+		/*
+		 * Two sealed packets read whole: open them together, their
+		 * PCBC chains side by side, straight into the buffer.
+		 */
+		if (p->sealed && n == avail && call->rx.offset == p->opened &&
+		    (q = rxs_rxring_peek_next(&call->rx)) != NULL &&
+		    q->sealed && q->opened == 0 &&
+		    size - copied - n >= q->data_len &&
+		    (avail & ~(size_t)7) && (q->data_len & ~7u)) {
+			size_t wp = avail & ~(size_t)7;
+
+			done_n = q->data_len & ~7u;
+			done = q;
+			rxs_sec_open2(call, p, buf + copied, wp, q,
+				      buf + copied + avail, done_n);
+			call->rx.offset += (uint32_t)wp;
+			copied += wp;
+			n -= wp;
+			if (!n) {
+				rxs_rxring_advance(&call->rx);
+				*advanced = true;
+				continue;
+			}
+		}
 		recv_take(call, p, buf + copied, n);
 		copied += n;
 		call->rx.offset += (uint32_t)n;

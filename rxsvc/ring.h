@@ -105,6 +105,18 @@ static inline struct rxs_rxpkt *rxs_rxring_peek(struct rxs_rxring *r)
 	return r->slot[(consumed + 1) & r->mask];
 }
 
+/* Consumer: the packet after the one peek gives, or NULL. */
+static inline struct rxs_rxpkt *rxs_rxring_peek_next(struct rxs_rxring *r)
+{
+	uint32_t consumed = atomic_load_explicit(&r->consumed,
+						 memory_order_relaxed);
+	uint32_t top = atomic_load_explicit(&r->top, memory_order_acquire);
+
+	if (top - consumed < 2)
+		return NULL;
+	return r->slot[(consumed + 2) & r->mask];
+}
+
 /* Consumer: done with packet consumed + 1. */
 static inline void rxs_rxring_advance(struct rxs_rxring *r)
 {

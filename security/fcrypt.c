@@ -385,6 +385,69 @@ fc_encrypt2(const uint32_t *k, uint32_t *l1, uint32_t *r1, uint32_t *l2,
 	*r2 = d;
 }
 
+static inline __attribute__((always_inline)) void
+fc_decrypt2(const uint32_t *k, uint32_t *l1, uint32_t *r1, uint32_t *l2,
+	    uint32_t *r2)
+{
+	uint32_t a = *l1, b = *r1, c = *l2, d = *r2;
+
+	for (int i = RXS_FCRYPT_ROUNDS - 1; i > 0; i -= 2) {
+		b ^= fc_f(a ^ k[i]);
+		d ^= fc_f(c ^ k[i]);
+		a ^= fc_f(b ^ k[i - 1]);
+		c ^= fc_f(d ^ k[i - 1]);
+	}
+	*l1 = a;
+	*r1 = b;
+	*l2 = c;
+	*r2 = d;
+}
+
+int rxs_fcrypt_pcbc_decrypt2(const struct rxs_fcrypt_sched *s,
+			     uint8_t iva[8], const uint8_t *ina, uint8_t *outa,
+			     size_t na, uint8_t ivb[8], const uint8_t *inb,
+			     uint8_t *outb, size_t nb)
+{
+	uint32_t al, ar, bl, br;
+	size_t i, n = na < nb ? na : nb;
+
+	if (na % RXS_FCRYPT_BLOCK || nb % RXS_FCRYPT_BLOCK)
+		return -EINVAL;
+	al = fc_get_be32(iva);
+	ar = fc_get_be32(iva + 4);
+	bl = fc_get_be32(ivb);
+	br = fc_get_be32(ivb + 4);
+	for (i = 0; i < n; i += RXS_FCRYPT_BLOCK) {
+		uint32_t cal = fc_get_be32(ina + i), car = fc_get_be32(ina + i + 4);
+		uint32_t cbl = fc_get_be32(inb + i), cbr = fc_get_be32(inb + i + 4);
+		uint32_t pal = cal, par = car, pbl = cbl, pbr = cbr;
+
+		fc_decrypt2(s->k, &pal, &par, &pbl, &pbr);
+		pal ^= al;
+		par ^= ar;
+		pbl ^= bl;
+		pbr ^= br;
+		fc_put_be32(outa + i, pal);
+		fc_put_be32(outa + i + 4, par);
+		fc_put_be32(outb + i, pbl);
+		fc_put_be32(outb + i + 4, pbr);
+		al = pal ^ cal;
+		ar = par ^ car;
+		bl = pbl ^ cbl;
+		br = pbr ^ cbr;
+	}
+	fc_put_be32(iva, al);
+	fc_put_be32(iva + 4, ar);
+	fc_put_be32(ivb, bl);
+	fc_put_be32(ivb + 4, br);
+	/* the longer one goes on alone, from its chaining value */
+	if (na > n)
+		rxs_fcrypt_pcbc_decrypt(s, iva, ina + n, outa + n, na - n);
+	else if (nb > n)
+		rxs_fcrypt_pcbc_decrypt(s, ivb, inb + n, outb + n, nb - n);
+	return 0;
+}
+
 int rxs_fcrypt_pcbc_encrypt2(const struct rxs_fcrypt_sched *s,
 			     const uint8_t iv[8], uint8_t *a, size_t na,
 			     uint8_t *b, size_t nb)

@@ -66,6 +66,11 @@ void rxs_fcrypt_ecb_decrypt(const struct rxs_fcrypt_sched *s,
 int rxs_fcrypt_pcbc_encrypt2(const struct rxs_fcrypt_sched *s,
 			     const uint8_t iv[8], uint8_t *a, size_t na,
 			     uint8_t *b, size_t nb);
+/* The reverse for two buffers with their own chaining values (updated). */
+int rxs_fcrypt_pcbc_decrypt2(const struct rxs_fcrypt_sched *s,
+			     uint8_t iva[8], const uint8_t *ina, uint8_t *outa,
+			     size_t na, uint8_t ivb[8], const uint8_t *inb,
+			     uint8_t *outb, size_t nb);
 int rxs_fcrypt_pcbc_encrypt(const struct rxs_fcrypt_sched *s, uint8_t iv[8],
 			    const uint8_t *in, uint8_t *out, size_t len);
 int rxs_fcrypt_pcbc_decrypt(const struct rxs_fcrypt_sched *s, uint8_t iv[8],

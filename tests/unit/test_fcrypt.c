@@ -238,6 +238,45 @@ static void test_pcbc_pair(void)
 			-EINVAL);
 }
 
+/* Two chains opened at once match two single calls, chaining values too. */
+static void test_pcbc_pair_decrypt(void)
+{
+	static uint8_t a[2048], b[2048], oa[2048], ob[2048], oa2[2048],
+		ob2[2048];
+	struct rxs_fcrypt_sched s;
+	uint8_t key[8], ia[8], ib[8], ia2[8], ib2[8];
+
+	srand(5678);
+	for (int round = 0; round < 100; round++) {
+		size_t na = (size_t)(rand() % 256) * 8;
+		size_t nb = (size_t)(rand() % 256) * 8;
+
+		for (size_t i = 0; i < 8; i++) {
+			key[i] = (uint8_t)rand();
+			ia[i] = ia2[i] = (uint8_t)rand();
+			ib[i] = ib2[i] = (uint8_t)rand();
+		}
+		for (size_t i = 0; i < sizeof(a); i++) {
+			a[i] = (uint8_t)rand();
+			b[i] = (uint8_t)rand();
+		}
+		memset(oa, 0, sizeof(oa));
+		memset(ob, 0, sizeof(ob));
+		memset(oa2, 0, sizeof(oa2));
+		memset(ob2, 0, sizeof(ob2));
+		rxs_fcrypt_setkey(&s, key);
+		rxs_fcrypt_pcbc_decrypt(&s, ia, a, oa, na);
+		rxs_fcrypt_pcbc_decrypt(&s, ib, b, ob, nb);
+		CU_ASSERT_EQUAL(rxs_fcrypt_pcbc_decrypt2(&s, ia2, a, oa2, na,
+							 ib2, b, ob2, nb),
+				0);
+		CU_ASSERT(memcmp(oa, oa2, sizeof(oa)) == 0);
+		CU_ASSERT(memcmp(ob, ob2, sizeof(ob)) == 0);
+		CU_ASSERT(memcmp(ia, ia2, 8) == 0);
+		CU_ASSERT(memcmp(ib, ib2, 8) == 0);
+	}
+}
+
 int main(void)
 {
 	static const struct {
@@ -252,6 +291,7 @@ int main(void)
 		{ "pcbc iv carried across calls", test_pcbc_segments },
 		{ "random round trips", test_random_roundtrip },
 		{ "two chains at once", test_pcbc_pair },
+		{ "two chains opened at once", test_pcbc_pair_decrypt },
 	};
 	CU_pSuite s;
 	unsigned int failed;
