@@ -24,7 +24,6 @@ void rxs_call_timers_update(struct rxsvc_call *call)
 
 	if (!call->completed_io) {
 		t = min_nz(call->t_ack, call->t_resend);
-		t = min_nz(t, call->t_rack);
 		t = min_nz(t, call->t_ping);
 		t = min_nz(t, call->t_expect_rx);
 		t = min_nz(t, call->t_idle);
@@ -142,8 +141,6 @@ void rxs_call_run_timers(struct rxsvc_call *call, uint64_t now)
 		rxs_send_ack(call, call->ack_reason ? call->ack_reason :
 						      RXS_ACK_DELAY,
 			     call->ack_serial, false);
-	if (call->t_rack && now >= call->t_rack)
-		rxs_call_rack_detect(call, now);
 	if (call->t_resend && now >= call->t_resend)
 		call_resend_timeout(call);
 	if (call->t_ping && now >= call->t_ping) {

@@ -138,7 +138,6 @@ struct data_verdict {
 	uint8_t imm_reason;  /* DUPLICATE / OUT_OF_SEQUENCE / EXCEEDS_WINDOW */
 	uint32_t imm_serial;
 	bool requested;
-	bool ack_now;        /* loss recovery under way: no delay */
 	uint32_t last_serial;
 	unsigned int queued;
 	bool protocol_error;
@@ -183,13 +182,6 @@ static void data_file_one(struct rxsvc_call *call, struct rxs_rxpkt *sp,
 			}
 			call->rx_highest = sp->seq;
 		}
-		/* While there is a hole, or when this fills one, the sender
-		 * is recovering: tell it at once (TCP's rule, RFC 5681 4.2). */
-		if (rxs_seq_before(atomic_load_explicit(&call->rx.top,
-							memory_order_relaxed),
-				   call->rx_highest) ||
-		    rxs_seq_before(sp->seq, call->rx_highest))
-			v->ack_now = true;
 		return;
 	case RXS_RX_DUPLICATE:
 		RXS_STAT_INC(sock, data_dup);
@@ -373,9 +365,7 @@ static void input_data(struct rxsvc_call *call, struct rxs_rxpkt *pkt,
 	} else if (v.queued) {
 		call->rx_unacked += v.queued;
 		call->ack_serial = v.last_serial;
-		/* Every second packet, as TCP does (RFC 5681 4.2): the sender's
-		 * window opens with our ACKs, and after a loss it is small. */
-		if (call->rx_unacked >= 2 || v.ack_now) {
+		if (call->rx_unacked >= 4) {
 			rxs_send_ack(call, RXS_ACK_IDLE, v.last_serial, false);
 		} else if (!call->t_ack) {
 			call->ack_reason = RXS_ACK_DELAY;
@@ -458,19 +448,6 @@ static void ack_rtt(struct rxsvc_call *call, const struct rxs_ack *ack,
 	}
 }
 
-static void rack_delivered(struct rxsvc_call *call, const struct rxs_txpkt *p)
-{
-	/* Delivered, sent before something delivered earlier, and never
-	 * resent: the path reordered it. */
-	if (p->nsent == 1 && p->sent_at < call->rack_ts &&
-	    rxs_seq_before(p->seq, call->rack_highest))
-		call->rack_reordered = true;
-	if (p->sent_at > call->rack_ts)
-		call->rack_ts = p->sent_at;
-	if (rxs_seq_after(p->seq, call->rack_highest))
-		call->rack_highest = p->seq;
-}
-
 /* Free transmit packets below @first; returns how many were not acked. */
 static unsigned int ack_hard(struct rxsvc_call *call, uint32_t first)
 {
@@ -488,10 +465,8 @@ static unsigned int ack_hard(struct rxsvc_call *call, uint32_t first)
 
 		if (!*slot)
 			continue;
-		if (!(*slot)->acked) {
+		if (!(*slot)->acked)
 			newly++;
-			rack_delivered(call, *slot);
-		}
 		(*slot)->next = head;
 		head = *slot;
 		if (!tail)
@@ -514,19 +489,7 @@ static void ack_congestion(struct rxsvc_call *call, unsigned int newly,
 
 	if (call->recovery_point && rxs_seq_after(first, call->recovery_point))
 		call->recovery_point = 0;
-	if (lost)
-		call->undo_retrans += lost;
 	if (lost && !call->recovery_point) {
-		/* Remembered so that a recovery found spurious (the peer
-		 * reports our resends as duplicates) can be undone. */
-		call->prior_cwnd = call->cwnd;
-		call->prior_ssthresh = call->ssthresh;
-		call->undo_retrans = lost;
-		if (call->rack_recoveries < 255 && ++call->rack_recoveries >= 16 &&
-		    call->rack_reo_mult > 1) {
-			call->rack_reo_mult = 1; /* RFC 8985 7.2 */
-			call->rack_recoveries = 0;
-		}
 		call->ssthresh = call->cwnd / 2 < 2 ? 2 : call->cwnd / 2;
 		call->cwnd = call->ssthresh;
 		call->cwnd_acc = 0;
@@ -549,93 +512,6 @@ static void ack_congestion(struct rxsvc_call *call, unsigned int newly,
 		call->cwnd = cap;
 }
 
-/*
- * RACK (RFC 8985): a packet not yet delivered is lost once a packet sent
- * after it (by more than the reordering window) has been delivered; the
- * window is 0 until the path has been seen to reorder, then a quarter
- * RTT.  One that may still be merely late gets the reorder timer: lost
- * if still missing an RTT plus the window after it was sent.  Returns
- * how many packets were newly marked lost.  - [io]
- */
-static unsigned int rack_mark(struct rxsvc_call *call, uint64_t now)
-{
-	uint32_t srtt = call->conn->peer->srtt_us >> 3;
-	uint32_t reo = call->rack_reordered ?
-			       srtt / 4 * (call->rack_reo_mult ?
-						   call->rack_reo_mult :
-						   1) :
-			       0;
-	uint32_t hard = atomic_load(&call->tx.hard_ack);
-	uint64_t timer = 0;
-	unsigned int lost = 0;
-
-	if (reo > srtt)
-		reo = srtt; /* RFC 8985 6.2: at most an RTT */
-	call->t_rack = 0;
-	if (!call->rack_ts)
-		return 0;
-	for (uint32_t s = hard + 1; rxs_seq_before(s, call->rack_highest);
-	     s++) {
-		struct rxs_txpkt *p = call->tx.slot[s & call->tx.mask];
-
-		if (!p || p->acked || p->lost)
-			continue;
-		if (p->sent_at + reo <= call->rack_ts ||
-		    p->sent_at + srtt + reo <= now) {
-			p->lost = 1;
-			lost++;
-		} else if (p->sent_at < call->rack_ts) {
-			uint64_t at = p->sent_at + srtt + reo;
-
-			if (!timer || at < timer)
-				timer = at;
-		}
-	}
-	call->t_rack = timer;
-	return lost;
-}
-
-/* The reorder timer expired: mark what is now overdue and resend it. */
-void rxs_call_rack_detect(struct rxsvc_call *call, uint64_t now)
-{
-	unsigned int lost;
-
-	if (!call->conn || call->completed_io) {
-		call->t_rack = 0;
-		return;
-	}
-	lost = rack_mark(call, now);
-	if (!lost)
-		return;
-	ack_congestion(call, 0, lost, atomic_load(&call->tx.hard_ack) + 1);
-	rxs_call_resend(call, false);
-}
-
-/*
- * The peer got a packet twice: one of our resends was not needed (the
- * DSACK of RFC 2883, in Rx's terms).  Widen the reordering window (RFC
- * 8985 7.2), and once every resend of the current recovery has proved
- * needless, undo its window reduction (as TCP's undo does).  - [io]
- */
-static void rack_spurious(struct rxsvc_call *call)
-{
-	if (call->rack_reo_mult < 32)
-		call->rack_reo_mult = call->rack_reo_mult ?
-					      call->rack_reo_mult * 2 :
-					      2;
-	call->rack_recoveries = 0;
-	call->rack_reordered = true;
-	if (!call->undo_retrans || --call->undo_retrans || !call->prior_cwnd)
-		return;
-	if (call->cwnd < call->prior_cwnd)
-		call->cwnd = call->prior_cwnd;
-	if (call->ssthresh < call->prior_ssthresh)
-		call->ssthresh = call->prior_ssthresh;
-	call->prior_cwnd = 0;
-	call->recovery_point = 0;
-	RXS_STAT_INC(call->sock, spurious_undone);
-}
-
 static bool tx_all_acked(struct rxsvc_call *call)
 {
 	uint32_t hard = atomic_load(&call->tx.hard_ack);
@@ -655,6 +531,7 @@ static void input_ack(struct rxsvc_call *call, struct rxs_rxpkt *pkt,
 	struct rxsvc_sock *sock = call->sock;
 	uint64_t now = rxs_now();
 	unsigned int newly = 0, lost = 0;
+	uint32_t highest_sacked = 0, srtt;
 	struct rxs_ack ack;
 
 	if (rxs_ack_decode(pkt->buf + RXS_HEADER_SIZE,
@@ -685,8 +562,6 @@ static void input_ack(struct rxsvc_call *call, struct rxs_rxpkt *pkt,
 		goto out;
 	}
 	call->ack_first_seen = ack.first_packet;
-	if (ack.reason == RXS_ACK_DUPLICATE)
-		rack_spurious(call);
 	newly += ack_hard(call, ack.first_packet);
 	for (unsigned int i = 0; i < ack.n_acks; i++) {
 		uint32_t s = ack.first_packet + i;
@@ -698,16 +573,27 @@ static void input_ack(struct rxsvc_call *call, struct rxs_rxpkt *pkt,
 		if (!p)
 			continue;
 		if (ack.acks[i] & 1) {
-			if (!p->acked) {
+			if (!p->acked)
 				newly++;
-				rack_delivered(call, p);
-			}
 			p->acked = 1;
+			highest_sacked = s;
 		} else {
 			p->acked = 0;
 		}
 	}
-	lost = rack_mark(call, now);
+	/* A NACKed packet sent well before one the peer has is lost
+	 * (RACK-like: allow a quarter RTT of reordering). */
+	srtt = call->conn->peer->srtt_us >> 3;
+	for (uint32_t s = ack.first_packet;
+	     highest_sacked && rxs_seq_before(s, highest_sacked); s++) {
+		struct rxs_txpkt *p = call->tx.slot[s & call->tx.mask];
+
+		if (p && !p->acked && !p->lost &&
+		    now - p->sent_at > srtt + srtt / 4) {
+			p->lost = 1;
+			lost++;
+		}
+	}
 	ack_congestion(call, newly, lost, ack.first_packet);
 	if (lost)
 		rxs_call_resend(call, false);

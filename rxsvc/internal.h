@@ -56,7 +56,7 @@ struct rxsvc_keyset;
 	X(send_errors) X(icmp_errors) X(conns_created) X(conns_reaped) X(peers_created)      \
 	X(peers_reaped) X(fault_dropped) X(fault_duplicated)                  \
 	X(fault_reordered) X(fault_delayed) X(fault_flipped) X(final_ack_resent)               \
-	X(final_acks_out) X(final_acks_implicit) X(spurious_undone)         \
+	X(final_acks_out) X(final_acks_implicit)                          \
 	X(bad_short_hdr) X(bad_bad_type) X(bad_zero_seq) X(bad_zero_call)     \
 	X(bad_short_ack) X(bad_short_abort) X(bad_bad_jumbo) X(bad_too_big)   \
 	X(bad_bad_ack) X(bad_bad_channel) X(bad_bad_security)                \
@@ -218,16 +218,6 @@ struct rxsvc_call {
 	unsigned int peer_rwind;        /* [io] from the peer's ACKs */
 	uint32_t recovery_point;        /* [io] 0: not in recovery */
 	uint32_t ack_first_seen;        /* [io] highest firstPacket seen */
-	/* loss detection by send time (RACK, RFC 8985) */
-	uint64_t rack_ts;               /* [io] latest send time delivered */
-	uint32_t rack_highest;          /* [io] highest seq delivered */
-	bool rack_reordered;            /* [io] the path has reordered */
-	uint8_t rack_reo_mult;          /* [io] window in quarter RTTs */
-	uint8_t rack_recoveries;        /* [io] since the window last grew */
-	unsigned int undo_retrans;      /* [io] resends not yet shown needed */
-	unsigned int prior_cwnd;        /* [io] before this recovery, 0 = none */
-	unsigned int prior_ssthresh;
-	uint64_t t_rack;                /* [io] reorder timer, 0 = off */
 	uint32_t ack_prev_seen;
 	unsigned int payload_max;       /* [const] user bytes per packet */
 	unsigned int sec_hdr;           /* [const] security bytes before them */
@@ -464,8 +454,6 @@ void rxs_call_timers_update(struct rxsvc_call *call);
 void rxs_call_run_timers(struct rxsvc_call *call, uint64_t now);
 void rxs_call_handle_pokes(struct rxsvc_call *call, unsigned int ev);
 
-/* input.c */
-void rxs_call_rack_detect(struct rxsvc_call *call, uint64_t now);
 
 /* input.c */
 void rxs_input_packet(struct rxsvc_sock *sock, struct rxs_rxpkt *pkt);

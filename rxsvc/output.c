@@ -268,7 +268,6 @@ void rxs_call_transmit(struct rxsvc_call *call)
 	struct rxsvc_sock *sock = call->sock;
 	uint32_t prepared, hard, seq;
 	unsigned int window, room, todo;
-	bool limited;
 	uint64_t now;
 
 	if (!call->conn || call->completed_io)
@@ -284,10 +283,6 @@ void rxs_call_transmit(struct rxsvc_call *call)
 		return;
 	room = window - (call->tx_top_sent - hard);
 	todo = prepared - call->tx_top_sent;
-	/* Stopped by the window with more to send: ask for an ACK on the
-	 * last packet, or a receiver delaying ACKs stalls us (after a loss
-	 * the window is small enough for that to happen every time). */
-	limited = todo > room;
 	if (todo > room)
 		todo = room;
 	now = rxs_now();
@@ -297,9 +292,8 @@ void rxs_call_transmit(struct rxsvc_call *call)
 		bool last = n == todo;
 
 		send_data(call, seq, n,
-			  last && (limited ||
-				   want_req_ack(call, seq + n - 1, now)),
-			  !last, now);
+			  last && want_req_ack(call, seq + n - 1, now), !last,
+			  now);
 		seq += n;
 		todo -= n;
 	}
