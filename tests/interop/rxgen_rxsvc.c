@@ -544,8 +544,17 @@ static int client(int port, int service)
 	rxsvc_xdr_free(xdr_bag, &out);
 
 	CHECK(call_add(2, 40, &sum) == 0 && sum == 42);
-	CHECK(call_fail(1234) == 1234);
-	CHECK(call_fail(0) == 0);
+	{
+		/* Say what came back: a rare failure of the second call under
+		 * load (one CI run) is not understood yet. */
+		int32_t c1 = call_fail(1234), c0 = call_fail(0);
+
+		if (c1 != 1234 || c0 != 0)
+			fprintf(stderr, PROG ": fail(1234) -> %d, fail(0) -> %d\n",
+				(int)c1, (int)c0);
+		CHECK(c1 == 1234);
+		CHECK(c0 == 0);
+	}
 	call_fetch(100000);
 	call_fetch(0);
 	CHECK(call_raw(bad_op, sizeof(bad_op)) == RXGEN_OPCODE);
