@@ -192,11 +192,21 @@ int rxs_conn_connect_call(struct rxsvc_sock *sock, struct rxsvc_call *call)
 	for (ch = 0; ch < RXS_MAXCALLS; ch++)
 		if (!conn->chan[ch].call && (conn->fack_pending & (1u << ch)))
 			break;
+	/* Otherwise the free channel used least recently: a server may
+	 * still be finishing the call it last carried (OpenAFS answers a
+	 * new call on a channel whose aborted call it has not yet let go
+	 * with BUSY). */
 	if (ch == RXS_MAXCALLS)
-		for (ch = 0; ch < RXS_MAXCALLS; ch++)
-			if (!conn->chan[ch].call)
+		for (unsigned int k = 0; k < RXS_MAXCALLS; k++) {
+			unsigned int n = (conn->next_chan + k) % RXS_MAXCALLS;
+
+			if (!conn->chan[n].call) {
+				ch = n;
 				break;
+			}
+		}
 	RXS_ASSERT(ch < RXS_MAXCALLS);
+	conn->next_chan = (uint8_t)((ch + 1) % RXS_MAXCALLS);
 	if (conn->fack_pending & (1u << ch)) {
 		conn->fack_pending &= (uint8_t)~(1u << ch);
 		RXS_STAT_INC(sock, final_acks_implicit);

@@ -157,6 +157,7 @@ struct rxs_conn {
 	/* client: final ACKs held back a moment, in case the channel's next
 	 * call (which ACKs the reply implicitly) comes first */
 	uint8_t fack_pending;         /* [io] channel bits */
+	uint8_t next_chan;            /* [io] client: where to look first */
 	bool on_fack;                 /* [io] on sock->fack list (a ref) */
 	uint64_t fack_at;             /* [io] when they go */
 	struct rxs_conn *fack_next;   /* [io] */

@@ -557,9 +557,19 @@ static int client(int port, int service)
 	}
 	call_fetch(100000);
 	call_fetch(0);
-	CHECK(call_raw(bad_op, sizeof(bad_op)) == RXGEN_OPCODE);
-	CHECK(call_raw(short_add, sizeof(short_add)) == RXGEN_SS_UNMARSHAL);
-	CHECK(call_raw(no_op, sizeof(no_op)) == RXGEN_DECODE);
+	{
+		int32_t r1 = call_raw(bad_op, sizeof(bad_op));
+		int32_t r2 = call_raw(short_add, sizeof(short_add));
+		int32_t r3 = call_raw(no_op, sizeof(no_op));
+
+		if (r1 != RXGEN_OPCODE || r2 != RXGEN_SS_UNMARSHAL ||
+		    r3 != RXGEN_DECODE)
+			fprintf(stderr, PROG ": raw calls -> %d %d %d\n",
+				(int)r1, (int)r2, (int)r3);
+		CHECK(r1 == RXGEN_OPCODE);
+		CHECK(r2 == RXGEN_SS_UNMARSHAL);
+		CHECK(r3 == RXGEN_DECODE);
+	}
 	rxsvc_sock_close(sock);
 	if (failures)
 		return 1;
